@@ -1,0 +1,15 @@
+#pragma once
+// API token check for ping/alert/tasks: header `Token: T` (original) or
+// `Authorization: Bearer T`. Compared in constant time.
+#include "net/http_server.hpp"
+
+#include <string_view>
+
+namespace zpark::app {
+
+// The token the client presented, empty when none.
+std::string_view presented_token(const net::Request& req);
+bool constant_time_equal(std::string_view a, std::string_view b);
+bool authorized(const net::Request& req, std::string_view expected);
+
+}  // namespace zpark::app

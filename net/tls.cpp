@@ -1,0 +1,78 @@
+#include "net/tls.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <fstream>
+#include <stdexcept>
+
+namespace zpark::net {
+namespace {
+
+// An ifstream check first: OpenSSL's "no such file" text does not say which file.
+void require_readable(const std::string& file, const char* what) {
+  if (!std::ifstream(file)) {
+    throw std::runtime_error(std::string("cannot read ") + what + " '" + file +
+                             "': missing or not readable");
+  }
+}
+
+void min_tls12(ssl::context& ctx) {
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+}
+
+}  // namespace
+
+ssl::context make_client_tls_context(const std::string& ca_file, bool verify_peer) {
+  ssl::context ctx(ssl::context::tls_client);
+  min_tls12(ctx);
+  if (!verify_peer) {
+    ctx.set_verify_mode(ssl::verify_none);
+    return ctx;
+  }
+  ctx.set_verify_mode(ssl::verify_peer);
+  boost::system::error_code ec;
+  // A container without system CA certificates still works with ca_file alone.
+  ctx.set_default_verify_paths(ec);
+  if (!ca_file.empty()) {
+    require_readable(ca_file, "CA file");
+    ctx.load_verify_file(ca_file, ec);
+    if (ec) {
+      throw std::runtime_error("cannot load CA file '" + ca_file + "': " + ec.message() +
+                               "; it must hold PEM certificates (-----BEGIN CERTIFICATE-----)");
+    }
+  }
+  return ctx;
+}
+
+ssl::context make_server_tls_context(const std::string& cert_file, const std::string& key_file) {
+  ssl::context ctx(ssl::context::tls_server);
+  min_tls12(ctx);
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::single_dh_use);
+  require_readable(cert_file, "TLS certificate file");
+  require_readable(key_file, "TLS key file");
+  boost::system::error_code ec;
+  ctx.use_certificate_chain_file(cert_file, ec);
+  if (ec) {
+    throw std::runtime_error("cannot load TLS certificate chain '" + cert_file +
+                             "': " + ec.message() + "; it must be a PEM certificate file");
+  }
+  ctx.use_private_key_file(key_file, ssl::context::pem, ec);
+  if (ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    throw std::runtime_error("TLS private key '" + key_file + "' does not match certificate '" +
+                             cert_file + "'");
+  }
+  if (ec) {
+    throw std::runtime_error("cannot load TLS private key '" + key_file + "': " + ec.message() +
+                             "; it must be an unencrypted PEM key");
+  }
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    ERR_clear_error();  // leave no stale entry for the next OpenSSL call to report
+    throw std::runtime_error("TLS private key '" + key_file + "' does not match certificate '" +
+                             cert_file + "'");
+  }
+  return ctx;
+}
+
+}  // namespace zpark::net

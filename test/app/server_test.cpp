@@ -1,0 +1,266 @@
+// Integration tests: the real zpark binary on port 0 and on a unix socket.
+#define BOOST_TEST_MODULE server
+#include <boost/test/unit_test.hpp>
+
+#include "test/support/http.hpp"
+#include "test/support/process.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include <sys/stat.h>
+
+using namespace zpark::test;
+using http::verb;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kToken = "integration-token";
+using Env = std::map<std::string, std::string>;
+
+struct Zpark {
+  TempDir dir;
+  std::unique_ptr<Process> proc;
+  std::vector<std::string> addresses;
+
+  explicit Zpark(std::map<std::string, std::string> extra = {}, std::size_t listeners = 1,
+                 std::vector<std::string> args = {"serve"}) {
+    std::map<std::string, std::string> env{{"ZPARK_API_TOKEN", kToken},
+                                           {"ZPARK_LISTEN", "127.0.0.1:0"},
+                                           {"ZPARK_DATA_DIR", dir.path() + "/data"}};
+    for (auto& [k, v] : extra) env[k] = v;
+    std::vector<std::string> argv{env_or_fail("ZPARK_BIN")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    proc = std::make_unique<Process>(argv, env, dir.path() + "/zpark.log");
+    if (listeners) addresses = proc->wait_listening(listeners);
+  }
+  const std::string& addr() const { return addresses.front(); }
+};
+
+Headers token_header(const std::string& t = kToken) { return {{"Token", t}}; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(ping_requires_the_token_in_either_header) {
+  Zpark z;
+  auto none = request(z.addr(), verb::get, "/api/v1/ping");
+  BOOST_TEST(none.status == 401u);
+  BOOST_TEST(none.json().as_object().contains("message"));
+  BOOST_TEST(request(z.addr(), verb::get, "/api/v1/ping", "", token_header("wrong")).status == 401u);
+  BOOST_TEST(request(z.addr(), verb::get, "/api/v1/ping", "", {{"Authorization", "Bearer wrong"}}).status == 401u);
+
+  auto ok = request(z.addr(), verb::get, "/api/v1/ping", "", token_header());
+  BOOST_TEST(ok.status == 200u);
+  BOOST_TEST(std::string(ok.headers[http::field::content_type]) == "application/json");
+  auto body = ok.json().as_object();
+  BOOST_TEST(body.at("hello").as_string() == "Hello!");
+  BOOST_TEST(body.at("apiversion").as_int64() == 1);
+  std::string utc(body.at("utctime").as_string());
+  BOOST_TEST(utc.size() >= 19u);
+  BOOST_TEST(utc[10] == ' ');
+
+  auto bearer = request(z.addr(), verb::get, "/api/v1/ping", "", {{"Authorization", "Bearer " + kToken}});
+  BOOST_TEST(bearer.status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(routes_under_the_prefix_and_without_it) {
+  Zpark z(Env{{"ZPARK_SERVER_URL", "https://bot.example.com/zpark/"}});
+  BOOST_TEST(request(z.addr(), verb::get, "/zpark/api/v1/ping", "", token_header()).status == 200u);
+  BOOST_TEST(request(z.addr(), verb::get, "/api/v1/ping", "", token_header()).status == 200u);
+  BOOST_TEST(request(z.addr(), verb::get, "/zpark/healthz").status == 200u);
+  BOOST_TEST(request(z.addr(), verb::get, "/zparkx/api/v1/ping", "", token_header()).status == 404u);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_path_404_and_wrong_method_405_are_json) {
+  Zpark z;
+  auto nf = request(z.addr(), verb::get, "/api/v1/ping/", "", token_header());
+  BOOST_TEST(nf.status == 404u);
+  BOOST_TEST(nf.json().as_object().contains("message"));
+  auto na = request(z.addr(), verb::post, "/api/v1/ping", "{}", token_header());
+  BOOST_TEST(na.status == 405u);
+  BOOST_TEST(std::string(na.headers[http::field::allow]).find("GET") != std::string::npos);
+  BOOST_TEST(na.json().as_object().contains("message"));
+  auto head = request(z.addr(), verb::head, "/healthz");
+  BOOST_TEST(head.status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(health_ready_and_metrics) {
+  Zpark z;
+  BOOST_TEST(request(z.addr(), verb::get, "/healthz").status == 200u);
+  auto ready = request(z.addr(), verb::get, "/readyz");
+  BOOST_TEST(ready.status == 200u);
+  request(z.addr(), verb::get, "/api/v1/ping", "", token_header());
+  request(z.addr(), verb::get, "/api/v1/ping");
+  auto m = request(z.addr(), verb::get, "/metrics");
+  BOOST_TEST(m.status == 200u);
+  BOOST_TEST(std::string(m.headers[http::field::content_type]).starts_with("text/plain"));
+  BOOST_TEST(m.body.find("zpark_http_requests_total{route=\"ping\",status=\"200\"} 1") != std::string::npos);
+  BOOST_TEST(m.body.find("zpark_http_requests_total{route=\"ping\",status=\"401\"} 1") != std::string::npos);
+  BOOST_TEST(m.body.find("zpark_http_request_duration_seconds_bucket{route=\"ping\",le=\"+Inf\"} 2") !=
+             std::string::npos);
+  BOOST_TEST(m.body.find("zpark_http_connections_open 1") != std::string::npos);
+  BOOST_TEST(m.body.find("zpark_build_info{version=") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(request_log_line_has_no_secrets) {
+  Zpark z;
+  request(z.addr(), verb::get, "/api/v1/ping", "", token_header());
+  BOOST_REQUIRE(z.proc->wait_log("route=ping status=200", 2s));
+  auto log = z.proc->log();
+  BOOST_TEST(log.find("method=GET path=/api/v1/ping") != std::string::npos);
+  BOOST_TEST(log.find(kToken) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(oversize_body_gets_413) {
+  Zpark z;
+  auto r = request(z.addr(), verb::post, "/api/v1/ping", std::string(100000, 'x'), token_header());
+  BOOST_TEST(r.status == 413u);
+  BOOST_TEST(r.json().as_object().contains("message"));
+  // Chunked bodies have no Content-Length: the limit must still hold.
+  Connection c(z.addr());
+  std::string chunk(20000, 'y');
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", chunk.size());
+  c.send_raw("POST /api/v1/ping HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(size) +
+             "\r\n" + chunk + "\r\n0\r\n\r\n");
+  BOOST_TEST(c.read_reply().status == 413u);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_request_gets_400_and_huge_header_431) {
+  Zpark z;
+  Connection c(z.addr());
+  c.send_raw("THIS IS NOT HTTP\r\n\r\n");
+  auto r = c.read_reply();
+  BOOST_TEST(r.status == 400u);
+  BOOST_TEST(r.json().as_object().contains("message"));
+
+  Connection big(z.addr());
+  big.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+  BOOST_TEST(big.read_reply().status == 431u);
+}
+
+BOOST_AUTO_TEST_CASE(half_a_request_is_dropped_after_the_read_timeout) {
+  Zpark z(Env{{"ZPARK_READ_TIMEOUT", "1"}, {"ZPARK_IDLE_TIMEOUT", "30"}});
+  Connection c(z.addr());
+  c.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n");  // never finished
+  auto t0 = std::chrono::steady_clock::now();
+  BOOST_TEST(c.closed_by_peer(5s));
+  auto waited = std::chrono::steady_clock::now() - t0;
+  BOOST_TEST(waited >= 900ms);  // not before the timeout...
+  // ...and a healthy client on another connection is still served.
+  BOOST_TEST(request(z.addr(), verb::get, "/healthz").status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(idle_keep_alive_connection_is_closed_after_the_idle_timeout) {
+  Zpark z(Env{{"ZPARK_IDLE_TIMEOUT", "1"}});
+  Connection c(z.addr());
+  BOOST_TEST(c.request(verb::get, "/healthz").status == 200u);
+  BOOST_TEST(!c.closed_by_peer(300ms));
+  BOOST_TEST(c.closed_by_peer(3s));
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_lets_a_request_in_flight_finish) {
+  Zpark z;
+  Connection busy(z.addr());
+  Connection idle(z.addr());
+  BOOST_TEST(idle.request(verb::get, "/healthz").status == 200u);
+  const std::string body = "{\"x\":1}";
+  busy.send_raw("POST /api/v1/ping HTTP/1.1\r\nHost: x\r\nToken: " + kToken +
+                "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n{");
+  std::this_thread::sleep_for(200ms);
+  z.proc->signal(SIGTERM);
+  BOOST_TEST(idle.closed_by_peer(2s));  // idle connections are closed at once
+  std::this_thread::sleep_for(200ms);
+  busy.send_raw(body.substr(1));
+  auto r = busy.read_reply();
+  BOOST_TEST(r.status == 405u);  // the request was answered (POST on ping), not cut
+  BOOST_TEST(!r.keep_alive);
+  BOOST_TEST(z.proc->wait_exit(5s) == 0);
+  BOOST_CHECK_THROW(Connection{z.addr()}, std::exception);  // no longer accepting
+}
+
+BOOST_AUTO_TEST_CASE(two_hundred_concurrent_keep_alive_connections) {
+  Zpark z;
+  std::vector<std::unique_ptr<Connection>> conns;
+  for (int i = 0; i < 200; ++i) conns.push_back(std::make_unique<Connection>(z.addr()));
+  int ok = 0;
+  for (int round = 0; round < 3; ++round)
+    for (auto& c : conns)
+      if (c->request(verb::get, "/api/v1/ping", "", token_header()).status == 200u) ++ok;
+  BOOST_TEST(ok == 600);
+  auto m = request(z.addr(), verb::get, "/metrics");
+  BOOST_TEST(m.body.find("zpark_http_connections_open 201") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(connection_limit_answers_503) {
+  Zpark z(Env{{"ZPARK_MAX_CONNECTIONS", "2"}});
+  Connection a(z.addr()), b(z.addr());
+  BOOST_TEST(a.request(verb::get, "/healthz").status == 200u);
+  BOOST_TEST(b.request(verb::get, "/healthz").status == 200u);
+  Connection c(z.addr());
+  BOOST_TEST(c.read_reply().status == 503u);
+}
+
+BOOST_AUTO_TEST_CASE(unix_socket_with_mode_and_stale_socket_removed) {
+  TempDir sockdir;
+  const std::string path = sockdir.path() + "/zpark.sock";
+  {
+    // A stale socket file left by a crashed process.
+    Zpark first(Env{{"ZPARK_LISTEN", "unix:" + path}});
+    first.proc->signal(SIGKILL);
+    first.proc->wait_exit(5s);
+  }
+  BOOST_REQUIRE(std::filesystem::exists(path));
+  Zpark z(Env{{"ZPARK_LISTEN", "unix:" + path + ",127.0.0.1:0"}, {"ZPARK_SOCKET_MODE", "0600"}}, 2);
+  struct stat st{};
+  BOOST_REQUIRE(::stat(path.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);
+  auto r = request("unix:" + path, verb::get, "/api/v1/ping", "", token_header());
+  BOOST_TEST(r.status == 200u);
+  // A second instance must not steal a live socket.
+  Zpark second(Env{{"ZPARK_LISTEN", "unix:" + path}}, 0);
+  BOOST_TEST(second.proc->wait_exit(5s) != 0);
+  BOOST_TEST(second.proc->log().find("another process") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_loopback) {
+  Zpark z(Env{{"ZPARK_LISTEN", "[::1]:0"}});
+  BOOST_TEST(z.addr().starts_with("[::1]:"));
+  BOOST_TEST(request(z.addr(), verb::get, "/api/v1/ping", "", token_header()).status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(missing_token_stops_start_up_with_one_clear_line) {
+  TempDir dir;
+  Process p({env_or_fail("ZPARK_BIN"), "serve"}, {{"ZPARK_LISTEN", "127.0.0.1:0"}}, dir.path() + "/log");
+  BOOST_TEST(p.wait_exit(5s) != 0);
+  auto log = p.log();
+  BOOST_TEST(log.find("ZPARK_API_TOKEN") != std::string::npos);
+  BOOST_TEST(std::count(log.begin(), log.end(), '\n') == 1);
+}
+
+BOOST_AUTO_TEST_CASE(port_in_use_is_a_clear_error) {
+  Zpark a;
+  Zpark b(Env{{"ZPARK_LISTEN", a.addr()}}, 0);
+  BOOST_TEST(b.proc->wait_exit(5s) != 0);
+  BOOST_TEST(b.proc->log().find("cannot listen on " + a.addr()) != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(check_version_and_help) {
+  Zpark check(Env{{"SPARK_ACCESS_TOKEN", "very-secret-spark"}}, 0, {"check"});
+  BOOST_TEST(check.proc->wait_exit(5s) == 0);
+  auto out = check.proc->log();
+  BOOST_TEST(out.find("ZPARK_API_TOKEN") != std::string::npos);
+  BOOST_TEST(out.find(kToken) == std::string::npos);
+  BOOST_TEST(out.find("very-secret-spark") == std::string::npos);
+  Zpark version(Env{}, 0, {"version"});
+  BOOST_TEST(version.proc->wait_exit(5s) == 0);
+  BOOST_TEST(version.proc->log().starts_with("zpark "));
+  Zpark help(Env{}, 0, {"--help"});
+  BOOST_TEST(help.proc->wait_exit(5s) == 0);
+  BOOST_TEST(help.proc->log().find("Usage: zpark") != std::string::npos);
+  Zpark bad(Env{}, 0, {"frobnicate"});
+  BOOST_TEST(bad.proc->wait_exit(5s) == 2);
+}

@@ -1,0 +1,173 @@
+#define BOOST_TEST_MODULE settings
+#include <boost/test/unit_test.hpp>
+
+#include "conf/listen.hpp"
+#include "conf/log.hpp"
+#include "conf/settings.hpp"
+#include "test/support/process.hpp"
+
+#include <fstream>
+
+using namespace zpark::conf;
+
+namespace {
+Environment base() { return {{"ZPARK_API_TOKEN", "t0ken"}}; }
+
+std::string error_setting(const Environment& env, const std::optional<std::string>& file = std::nullopt) {
+  try {
+    load_settings(env, file);
+  } catch (const SettingsError& e) {
+    return e.setting;
+  }
+  return "(no error)";
+}
+
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(defaults_with_only_the_api_token) {
+  auto s = load_settings(base(), std::nullopt);
+  BOOST_TEST(s.api_token == "t0ken");
+  BOOST_TEST(s.dry_run());
+  BOOST_TEST(s.listen.size() == 1u);
+  BOOST_TEST(s.listen[0].to_string() == "127.0.0.1:8080");
+  BOOST_TEST(s.webex_api_url == "https://webexapis.com/v1");
+  BOOST_TEST(s.zabbix_url == "http://localhost/zabbix");
+  BOOST_TEST(s.zabbix_tls_verify);
+  BOOST_TEST(s.trusted_users.empty());
+  BOOST_TEST(s.path_prefix.empty());
+}
+
+BOOST_AUTO_TEST_CASE(missing_api_token_names_the_setting) {
+  BOOST_TEST(error_setting({}) == "ZPARK_API_TOKEN");
+  try {
+    load_settings({}, std::nullopt);
+  } catch (const SettingsError& e) {
+    BOOST_TEST(std::string(e.what()).find("ZPARK_API_TOKEN") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_values_name_their_setting) {
+  auto with = [](const char* k, const char* v) {
+    auto e = base();
+    e[k] = v;
+    return error_setting(e);
+  };
+  BOOST_TEST(with("ZPARK_LISTEN", "nonsense") == "ZPARK_LISTEN");
+  BOOST_TEST(with("ZPARK_LISTEN", "::1:80") == "ZPARK_LISTEN");
+  BOOST_TEST(with("ZPARK_LISTEN", "127.0.0.1:70000") == "ZPARK_LISTEN");
+  BOOST_TEST(with("ZABBIX_TLS_CERT_VERIFY", "maybe") == "ZABBIX_TLS_CERT_VERIFY");
+  BOOST_TEST(with("ZPARK_MAX_CONNECTIONS", "0") == "ZPARK_MAX_CONNECTIONS");
+  BOOST_TEST(with("ZPARK_READ_TIMEOUT", "ten") == "ZPARK_READ_TIMEOUT");
+  BOOST_TEST(with("WEBEX_API_URL", "ftp://x") == "WEBEX_API_URL");
+  BOOST_TEST(with("ZABBIX_SERVER_URL", "localhost/zabbix") == "ZABBIX_SERVER_URL");
+  BOOST_TEST(with("ZPARK_LOG_LEVEL", "loud") == "ZPARK_LOG_LEVEL");
+  BOOST_TEST(with("ZPARK_TLS_CERT", "/x.pem") == "ZPARK_TLS_KEY");
+  BOOST_TEST(with("ZPARK_SOCKET_MODE", "999") == "ZPARK_SOCKET_MODE");
+}
+
+BOOST_AUTO_TEST_CASE(error_text_never_contains_a_secret) {
+  auto e = base();
+  e["SPARK_ACCESS_TOKEN_FILE"] = "/nonexistent/secret";
+  e["ZPARK_API_TOKEN"] = "supersecretvalue";
+  e["ZPARK_LISTEN"] = "bad";
+  try {
+    load_settings(e, std::nullopt);
+    BOOST_FAIL("expected an error");
+  } catch (const SettingsError& x) {
+    BOOST_TEST(std::string(x.what()).find("supersecretvalue") == std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(listen_forms) {
+  auto e = base();
+  e["ZPARK_LISTEN"] = "127.0.0.1:0, [::1]:8443,:9000,unix:/run/zpark.sock";
+  auto s = load_settings(e, std::nullopt);
+  BOOST_REQUIRE(s.listen.size() == 4u);
+  BOOST_TEST(s.listen[1].host == "::1");
+  BOOST_TEST(s.listen[1].port == 8443);
+  BOOST_TEST(s.listen[2].host.empty());
+  BOOST_TEST(s.listen[2].port == 9000);
+  BOOST_TEST((s.listen[3].kind == ListenAddress::Kind::unix_socket));
+  BOOST_TEST(s.listen[3].path == "/run/zpark.sock");
+}
+
+BOOST_AUTO_TEST_CASE(prefix_comes_from_server_url) {
+  auto e = base();
+  e["ZPARK_SERVER_URL"] = "https://bot.example.com/zpark/";
+  BOOST_TEST(load_settings(e, std::nullopt).path_prefix == "/zpark");
+  e["ZPARK_SERVER_URL"] = "https://bot.example.com";
+  BOOST_TEST(load_settings(e, std::nullopt).path_prefix == "");
+}
+
+BOOST_AUTO_TEST_CASE(trusted_users_list) {
+  auto e = base();
+  e["SPARK_TRUSTED_USERS"] = "joe@example.com, @example.org";
+  auto s = load_settings(e, std::nullopt);
+  BOOST_REQUIRE(s.trusted_users.size() == 2u);
+  BOOST_TEST(s.trusted_users[1] == "@example.org");
+}
+
+BOOST_AUTO_TEST_CASE(config_file_with_comments_and_environment_wins) {
+  zpark::test::TempDir dir;
+  auto file = dir.path() + "/zpark.json";
+  write(file, R"({
+    // comments are allowed
+    "ZPARK_API_TOKEN": "from-file",
+    "ZPARK_LISTEN": "127.0.0.1:9999",
+    "SPARK_TRUSTED_USERS": ["a@example.com", "@example.net"],
+    "ZABBIX_TLS_CERT_VERIFY": false,
+    "WEBEX_POOL_SIZE": 8,
+  })");
+  auto s = load_settings({}, file);
+  BOOST_TEST(s.api_token == "from-file");
+  BOOST_TEST(s.listen[0].port == 9999);
+  BOOST_TEST(s.trusted_users.size() == 2u);
+  BOOST_TEST(!s.zabbix_tls_verify);
+  BOOST_TEST(s.webex_pool_size == 8u);
+  auto s2 = load_settings({{"ZPARK_LISTEN", "127.0.0.1:1234"}}, file);
+  BOOST_TEST(s2.listen[0].port == 1234);
+}
+
+BOOST_AUTO_TEST_CASE(bad_config_file_is_named) {
+  zpark::test::TempDir dir;
+  auto file = dir.path() + "/bad.json";
+  write(file, "{ not json");
+  BOOST_TEST(error_setting(base(), file) == "--config");
+  BOOST_TEST(error_setting(base(), dir.path() + "/missing.json") == "--config");
+}
+
+BOOST_AUTO_TEST_CASE(secrets_from_files) {
+  zpark::test::TempDir dir;
+  write(dir.path() + "/token", "file-token\n");
+  write(dir.path() + "/spark", "spark-token");
+  Environment e{{"ZPARK_API_TOKEN_FILE", dir.path() + "/token"}, {"SPARK_ACCESS_TOKEN_FILE", dir.path() + "/spark"}};
+  auto s = load_settings(e, std::nullopt);
+  BOOST_TEST(s.api_token == "file-token");
+  BOOST_TEST(s.spark_token == "spark-token");
+  BOOST_TEST(!s.dry_run());
+  e["ZPARK_API_TOKEN_FILE"] = dir.path() + "/nope";
+  BOOST_TEST(error_setting(e) == "ZPARK_API_TOKEN_FILE");
+}
+
+BOOST_AUTO_TEST_CASE(describe_hides_secrets) {
+  auto e = base();
+  e["SPARK_ACCESS_TOKEN"] = "sparksecret";
+  e["ZABBIX_PASSWORD"] = "zbxsecret";
+  auto s = load_settings(e, std::nullopt);
+  bool saw_token = false;
+  for (auto& [name, value] : describe(s)) {
+    BOOST_TEST(value.find("sparksecret") == std::string::npos);
+    BOOST_TEST(value.find("zbxsecret") == std::string::npos);
+    BOOST_TEST(value.find("t0ken") == std::string::npos);
+    if (name == "SPARK_ACCESS_TOKEN") saw_token = value.find("hidden") != std::string::npos;
+  }
+  BOOST_TEST(saw_token);
+}
+
+BOOST_AUTO_TEST_CASE(log_lines_are_logfmt_and_escaped) {
+  auto line = zpark::log::format_line(zpark::log::Level::warn, "two words", {{"path", "/a b"}, {"n", 3}});
+  BOOST_TEST(line.find("level=warn msg=\"two words\" path=\"/a b\" n=3\n") != std::string::npos);
+  auto nl = zpark::log::format_line(zpark::log::Level::info, "x", {{"v", "a\nb"}});
+  BOOST_TEST(nl.find("v=\"a\\nb\"") != std::string::npos);
+}

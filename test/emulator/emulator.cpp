@@ -1,0 +1,86 @@
+#include "emulator.hpp"
+
+#include "control_api.hpp"
+#include "request.hpp"
+#include "webex_api.hpp"
+
+namespace emu {
+namespace {
+
+std::string_view reason(unsigned status) {
+  switch (status) {
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Injected failure";
+  }
+}
+
+Outcome canned(const Request& r, const CannedAnswer& a) {
+  Outcome out = fail(r, a.status, std::string(reason(a.status)) + " (emulator fault)");
+  if (a.retry_after) out.headers.emplace_back("Retry-After", std::to_string(*a.retry_after));
+  return out;
+}
+
+// Authorisation first (a 401 never consumes a fault), then faults, then the API itself.
+Outcome v1(World& w, Request& r, const HttpIn& in) {
+  LoggedRequest entry;
+  entry.time_ms = r.now.steady_ms;
+  entry.method = r.method;
+  entry.path = r.target;
+  entry.tracking_id = r.tracking_id;
+  entry.authorization_ok = in.authorization.size() == w.config.token.size() + 7 &&
+                           in.authorization.starts_with("Bearer ") &&
+                           in.authorization.ends_with(w.config.token);
+  entry.outcome = "answered";
+  Outcome out;
+  if (!entry.authorization_ok) {
+    out = fail(r, 401,
+               "The request requires a valid access token set in the Authorization request "
+               "header.");
+  } else {
+    bool message_post = r.method == "POST" && r.segments.size() == 2 && r.seg(1) == "messages";
+    FaultDecision d = w.faults.decide(message_post);
+    if (d.kind == FaultDecision::reset) {
+      out.disposition = Disposition::reset;
+      entry.outcome = "reset";
+    } else if (d.kind == FaultDecision::canned) {
+      out = canned(r, d.answer);
+    } else {
+      out = handle_v1(w, r);
+      if (d.reset_after_processing) {
+        out.disposition = Disposition::reset;
+        entry.outcome = "accepted_then_reset";
+      }
+    }
+    out.delay = std::chrono::milliseconds(w.faults.settings().delay_ms);
+  }
+  entry.status = out.disposition == Disposition::reset && entry.outcome == "reset" ? 0 : out.status;
+  entry.message_id = out.message_id;
+  entry.body = std::move(r.body);  // handlers are done with it
+  w.log.add(std::move(entry));
+  return out;
+}
+
+}  // namespace
+
+Outcome Emulator::handle(const HttpIn& in, const Now& now) {
+  std::string tracking = world_.store.ids().tracking_id();
+  auto req = decode_request(in, now, tracking);
+  Outcome out;
+  if (!req) {
+    out = error_answer(req.error(), tracking);
+  } else if (req->seg(0) == "v1") {
+    out = v1(world_, *req, in);
+  } else if (req->seg(0) == "_emu") {
+    out = handle_control(world_, *req);
+  } else {
+    out = not_found(*req);
+  }
+  out.headers.emplace_back("TrackingID", std::move(tracking));
+  return out;
+}
+
+}  // namespace emu
