@@ -2,6 +2,7 @@
 
 #include "app/api.hpp"
 #include "app/basic_routes.hpp"
+#include "app/relay_wiring.hpp"
 #include "conf/log.hpp"
 #include "conf/version.hpp"
 #include "net/http_server.hpp"
@@ -27,9 +28,10 @@ net::ServerLimits limits_from(const conf::Settings& s) {
   return l;
 }
 
-asio::awaitable<void> stop_gracefully(asio::io_context& io, net::HttpServer& server,
+asio::awaitable<void> stop_gracefully(asio::io_context& io, net::HttpServer& server, AlertPath& alerts,
                                       std::chrono::milliseconds deadline) {
   co_await server.shutdown(deadline);
+  alerts.stop();  // what is not delivered yet stays in the outbox for the next start
   io.stop();
 }
 
@@ -42,8 +44,8 @@ int serve(const conf::Settings& s) {
 
   asio::io_context io(1);
   Api api(s.api_token, s.path_prefix);
-  std::vector<ReadinessCheck> checks;
-  add_basic_routes(api, checks);
+  AlertPath alerts(io, s, api);
+  add_basic_routes(api, {alerts.readiness()});
 
   std::shared_ptr<asio::ssl::context> tls;
   if (!s.tls_cert.empty()) tls = std::make_shared<asio::ssl::context>(net::make_server_tls_context(s.tls_cert, s.tls_key));
@@ -51,6 +53,7 @@ int serve(const conf::Settings& s) {
   net::HttpServer server(io, api, limits_from(s), tls);
   for (auto& address : s.listen) server.listen(address, s.socket_mode);
   server.start();
+  alerts.start();
   for (auto& a : server.addresses())
     log::info("listening", {{"address", a}, {"tls", tls ? "on" : "off"}, {"prefix", s.path_prefix}});
   log::info("zpark started", {{"version", conf::kVersion}, {"mode", s.dry_run() ? "dry-run" : "webex"}});
@@ -61,7 +64,7 @@ int serve(const conf::Settings& s) {
     if (ec || stopping) return;
     stopping = true;
     log::info("stopping", {{"signal", sig}});
-    asio::co_spawn(io, stop_gracefully(io, server, s.shutdown_timeout), asio::detached);
+    asio::co_spawn(io, stop_gracefully(io, server, alerts, s.shutdown_timeout), asio::detached);
   });
   io.run();
   log::info("stopped");

@@ -457,6 +457,14 @@ HttpClient::HttpClient(asio::any_io_executor ex, ClientOptions opts) {
 
 HttpClient::~HttpClient() { close(); }
 
+HttpClient& HttpClient::operator=(HttpClient&& other) {
+  if (this != &other) {
+    close();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
 asio::awaitable<boost::system::result<Response>> HttpClient::request(RequestSpec spec) {
   // Not a coroutine itself: the frame must hold the shared state, not `this`.
   return run_request(state_, std::move(spec));
@@ -500,7 +508,7 @@ std::string HttpClient::describe(error_code ec) const {
     }
     return text;
   }
-  if (ec.category() == asio::error::get_ssl_category() || ec == asio::ssl::error::stream_truncated) {
+  if (ec.category() == asio::error::get_ssl_category()) {
     return "TLS with " + where + " failed (" + ec.message() + "); is it an https server?";
   }
   if (ec == asio::error::connection_refused) {

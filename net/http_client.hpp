@@ -59,7 +59,7 @@ public:
   HttpClient(boost::asio::any_io_executor ex, ClientOptions opts);
   ~HttpClient();  // close(); requests in flight finish on their own and drop their connection
   HttpClient(HttpClient&&) noexcept = default;
-  HttpClient& operator=(HttpClient&&) noexcept = default;
+  HttpClient& operator=(HttpClient&& other);  // closes the client it replaces
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 

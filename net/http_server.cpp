@@ -148,6 +148,7 @@ awaitable<void> run_session(StatePtr st, Stream stream) {
     // Busy: the whole request must arrive within the read timeout.
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(lim.header_limit));
+    parser.body_limit(boost::none);  // the route decides below, once the target is known
     lowest.expires_after(lim.read_timeout);
     boost::system::error_code wec;
     {

@@ -34,7 +34,8 @@ CREATE TABLE tasks (
 );
 CREATE INDEX tasks_state_seq ON tasks (state, seq);
 
--- Kept apart from tasks so finished tasks can be pruned sooner than the dedup window.
+-- One row per key: the task that opened the current window. Apart from tasks so that it is
+-- pruned by accept time whatever became of the task.
 CREATE TABLE dedup (
   key            TEXT PRIMARY KEY,
   taskid         TEXT NOT NULL,
@@ -46,6 +47,7 @@ CREATE TABLE threads (
   recipient     TEXT NOT NULL,
   message_id    TEXT NOT NULL,
   room_id       TEXT NOT NULL,
+  markdown      TEXT NOT NULL DEFAULT '',  -- the root's text, for the "resolved" edit
   created_at_ms INTEGER NOT NULL,
   PRIMARY KEY (event_id, recipient)
 ) WITHOUT ROWID;
@@ -142,10 +144,10 @@ struct Outbox::Impl {
                "WHERE taskid = ?1 AND state = 'pending'"),
         upsert_thread(db,
                       "INSERT OR REPLACE INTO threads "
-                      "(event_id, recipient, message_id, room_id, created_at_ms) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5)"),
+                      "(event_id, recipient, message_id, room_id, markdown, created_at_ms) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
         select_thread(db,
-                      "SELECT message_id, room_id FROM threads "
+                      "SELECT message_id, room_id, markdown FROM threads "
                       "WHERE event_id = ?1 AND recipient = ?2"),
         prune_tasks(db,
                     "DELETE FROM tasks WHERE state IN ('delivered', 'failed') "
@@ -249,15 +251,15 @@ bool Outbox::mark_failed(const std::string& taskid, const std::string& reason,
 
 void Outbox::remember_thread(const std::string& event_id, const std::string& recipient,
                              const std::string& message_id, const std::string& room_id,
-                             std::int64_t now_ms) {
-  impl_->upsert_thread(event_id, recipient, message_id, room_id, now_ms).run();
+                             const std::string& markdown, std::int64_t now_ms) {
+  impl_->upsert_thread(event_id, recipient, message_id, room_id, markdown, now_ms).run();
 }
 
 std::optional<Outbox::ThreadRoot> Outbox::thread(const std::string& event_id,
                                                  const std::string& recipient) const {
   auto c = impl_->select_thread(event_id, recipient);
   if (!c.next()) return std::nullopt;
-  return ThreadRoot{c.text(0), c.text(1)};
+  return ThreadRoot{c.text(0), c.text(1), c.text(2)};
 }
 
 std::size_t Outbox::prune(std::int64_t cutoff_ms) {

@@ -75,15 +75,17 @@ public:
   bool mark_delivered(const std::string& taskid, const std::string& webex_id, std::int64_t now_ms);
   bool mark_failed(const std::string& taskid, const std::string& reason, std::int64_t now_ms);
 
-  // Thread roots: the Webex message (and room) that started an event's thread for a recipient.
-  // Remembering again for the same event and recipient replaces the earlier root.
+  // Thread roots: the Webex message (and room) that started an event's thread for a recipient,
+  // with its markdown so it can be edited to show the event resolved. Remembering again for
+  // the same event and recipient replaces the earlier root.
   struct ThreadRoot {
     std::string message_id;
     std::string room_id;
+    std::string markdown;
   };
   void remember_thread(const std::string& event_id, const std::string& recipient,
                        const std::string& message_id, const std::string& room_id,
-                       std::int64_t now_ms);
+                       const std::string& markdown, std::int64_t now_ms);
   std::optional<ThreadRoot> thread(const std::string& event_id, const std::string& recipient) const;
 
   // Deletes tasks finished before cutoff_ms, thread roots remembered before it and dedup

@@ -32,12 +32,12 @@ Outcome list(World& w, const Request& r) {
   std::uint64_t before = std::numeric_limits<std::uint64_t>::max();
   if (auto c = r.param("cursor")) {
     auto state = decode_cursor(*c);
-    if (!state || !state->contains("r") || !state->at("r").is_string() ||
-        !state->contains("b") || !state->at("b").is_uint64())
+    auto b = state ? cursor_number(*state, "b") : std::nullopt;
+    if (!b || !state->contains("r") || !state->at("r").is_string())
       return fail(r, 400, "cursor is not valid");
     room_id = std::string(state->at("r").as_string());
     if (auto* p = state->if_contains("p"); p && p->is_string()) parent_id = std::string(p->as_string());
-    before = state->at("b").get_uint64();
+    before = *b;
   } else {
     auto room = r.param("roomId");
     if (!room || room->empty()) return fail(r, 400, "roomId is required");

@@ -17,9 +17,9 @@ Outcome list_rooms(World& w, const Request& r) {
   std::size_t offset = 0;
   if (auto c = r.param("cursor")) {
     auto state = decode_cursor(*c);
-    if (!state || !state->contains("o") || !state->at("o").is_uint64())
-      return fail(r, 400, "cursor is not valid");
-    offset = state->at("o").get_uint64();
+    auto o = state ? cursor_number(*state, "o") : std::nullopt;
+    if (!o) return fail(r, 400, "cursor is not valid");
+    offset = *o;
     if (auto* t = state->if_contains("t"); t && t->is_string()) type = t->get_string();
   }
   if (!type.empty() && type != "group" && type != "direct")

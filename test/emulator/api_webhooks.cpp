@@ -66,9 +66,9 @@ Outcome list(World& w, const Request& r) {
   std::size_t offset = 0;
   if (auto c = r.param("cursor")) {
     auto state = decode_cursor(*c);
-    if (!state || !state->contains("o") || !state->at("o").is_uint64())
-      return fail(r, 400, "cursor is not valid");
-    offset = state->at("o").get_uint64();
+    auto o = state ? cursor_number(*state, "o") : std::nullopt;
+    if (!o) return fail(r, 400, "cursor is not valid");
+    offset = *o;
   }
   const auto& all = w.store.webhooks();
   Page p = paginate(all.size(), offset, *max);

@@ -5,7 +5,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include <charconv>
 #include <csignal>
+#include <stdexcept>
 #include <iostream>
 #include <random>
 #include <string>
@@ -32,6 +34,15 @@ struct Args {
   emu::ServerOptions server;
 };
 
+// Whole decimal number within [0, max]; throws on anything else ("80x", "-1", "70000").
+unsigned long number(const std::string& text, unsigned long max) {
+  unsigned long n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n > max)
+    throw std::invalid_argument(text);
+  return n;
+}
+
 // Returns false (after printing why) when the command line is unusable.
 bool parse_args(int argc, char** argv, Args& a) {
   for (int i = 1; i < argc; ++i) {
@@ -53,16 +64,17 @@ bool parse_args(int argc, char** argv, Args& a) {
       if (opt == "--cert") a.cert = value;
       else if (opt == "--key") a.key = value;
       else if (opt == "--listen") a.listen = value;
-      else if (opt == "--port") a.port = static_cast<unsigned short>(std::stoul(value));
+      else if (opt == "--port") a.port = static_cast<unsigned short>(number(value, 65535));
       else if (opt == "--token") a.config.token = value;
       else if (opt == "--bot-email") a.config.bot_email = emu::to_lower(value);
-      else if (opt == "--idle-timeout") a.server.idle_timeout = std::chrono::seconds(std::stoul(value));
+      else if (opt == "--idle-timeout") a.server.idle_timeout = std::chrono::seconds(number(value, 86400));
       else {
         std::cerr << "webex-emulator: unknown option " << opt << '\n' << usage;
         return false;
       }
     } catch (const std::exception&) {
-      std::cerr << "webex-emulator: " << opt << " needs a number, got '" << value << "'\n";
+      std::cerr << "webex-emulator: " << opt << " needs a whole number in range, got '" << value
+                << "'\n";
       return false;
     }
   }

@@ -34,6 +34,15 @@ std::optional<json::object> decode_cursor(std::string_view cursor) {
   return std::move(v.get_object());
 }
 
+std::optional<std::uint64_t> cursor_number(const json::object& state, std::string_view key) {
+  const auto* v = state.if_contains(key);
+  if (!v || !v->is_number()) return std::nullopt;
+  std::error_code ec;
+  auto n = v->to_number<std::uint64_t>(ec);
+  if (ec) return std::nullopt;
+  return n;
+}
+
 Page paginate(std::size_t total, std::size_t offset, std::size_t max) {
   Page p;
   p.begin = std::min(offset, total);

@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,8 @@ Result<std::size_t> parse_max(std::optional<std::string_view> text, std::size_t 
 
 std::string encode_cursor(const boost::json::object& state);
 std::optional<boost::json::object> decode_cursor(std::string_view cursor);
+// A whole number >= 0 stored in a cursor (parsing yields int64, so is_uint64 is not enough).
+std::optional<std::uint64_t> cursor_number(const boost::json::object& state, std::string_view key);
 
 struct Page {
   std::size_t begin = 0, end = 0;

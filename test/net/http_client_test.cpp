@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -485,6 +486,30 @@ BOOST_AUTO_TEST_CASE(connect_refused_is_an_error) {
     BOOST_TEST(r.error() == error_code(asio::error::connection_refused));
     BOOST_TEST(contains(client.describe(r.error()), "connection refused"));
     BOOST_TEST(client.stats().retries == 0u);
+  });
+}
+
+// What a typical plain HTTP server does with a TLS ClientHello: answers 400 in clear text.
+asio::awaitable<void> answer_400_in_clear(std::shared_ptr<tcp::acceptor> acceptor) {
+  auto [ec, socket] = co_await acceptor->async_accept(use_tuple);
+  if (ec) co_return;
+  const std::string reply = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+  co_await asio::async_write(socket, asio::buffer(reply), use_tuple);
+  co_await sleep_for(200ms);  // the client reads the reply before the close
+}
+
+BOOST_AUTO_TEST_CASE(https_to_plain_server_is_a_tls_error) {
+  run_test([](asio::any_io_executor ex) -> asio::awaitable<void> {
+    auto acceptor = std::make_shared<tcp::acceptor>(
+        ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    asio::co_spawn(ex, answer_400_in_clear(acceptor),
+                   [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+    const auto port = acceptor->local_endpoint().port();
+    HttpClient client(ex, options("https://127.0.0.1:" + std::to_string(port)));
+    auto r = co_await fetch(client, "/");
+    BOOST_REQUIRE(!r);
+    BOOST_TEST_MESSAGE(client.describe(r.error()));
+    BOOST_TEST(contains(client.describe(r.error()), "is it an https server?"));
   });
 }
 

@@ -13,6 +13,7 @@
 #   E2E_TO (default alice@example.com), E2E_KEEP=1 keeps the Zabbix objects
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$here/lib.sh"
 
 load_lab_env

@@ -13,6 +13,7 @@
 #   E2E_TO           recipient (default alice@example.com); E2E_KEEP=1 keeps the Zabbix objects
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$here/lib.sh"
 
 load_lab_env
@@ -22,17 +23,18 @@ zbx_login
 zbx_import_mediatype "$here/../../zabbix/zpark_mediatype.yaml"
 mediatype=$(zbx_call mediatype.get '{"output":"extend","filter":{"name":"Zpark"}}')
 update=$(printf '%s' "$mediatype" | python3 -c '
-import json, os, sys
+import json, sys
 m = json.load(sys.stdin)[0]
 params = []
 for p in m["parameters"]:
     v = p["value"]
     if p["name"] == "zpark_url":
-        v = os.environ["ZPARK_URL"]
+        v = sys.argv[1]
     elif p["name"] == "zpark_token":
-        v = os.environ["ZPARK_API_TOKEN"]
+        v = sys.argv[2]
     params.append({"name": p["name"], "value": v})
-print(json.dumps({"mediatypeid": m["mediatypeid"], "status": 0, "parameters": params}))')
+print(json.dumps({"mediatypeid": m["mediatypeid"], "status": 0, "parameters": params}))' \
+    "$ZPARK_URL" "$ZPARK_API_TOKEN")
 mtid=$(zbx_call mediatype.update "$update" | jpy 'r["mediatypeids"][0]')
 say "media type Zpark ($mtid) imported, zpark_url=$ZPARK_URL"
 

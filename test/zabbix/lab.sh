@@ -72,7 +72,8 @@ apt_install() {
 
 set_paths() {
     [[ -n ${1:-} ]] || die "usage: lab.sh start|reset|stop STATE_DIR"
-    mkdir -p "$1"
+    [[ ${2:-} != create ]] || mkdir -p "$1"
+    [[ -d $1 ]] || die "no lab state directory $1"
     STATE=$(cd "$1" && pwd)
     ENV_FILE=$STATE/env
     # Unix sockets (zabbix_server's IPC, php-fpm) need a short path.
@@ -83,13 +84,17 @@ set_paths() {
     PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 }
 
-# A port that nothing listens on, in [lo, hi]. zabbix_server's ListenPort must be <= 32767.
+# free_port LO HI [EXCLUDED...]: a port in [LO, HI] that nothing listens on (zabbix_server's
+# ListenPort must be <= 32767, below the kernel's ephemeral range).
 free_port() {
-    python3 - "$1" "$2" <<'EOF'
+    python3 - "$@" <<'EOF'
 import random, socket, sys
 lo, hi = int(sys.argv[1]), int(sys.argv[2])
+excluded = set(sys.argv[3:])
 for _ in range(200):
     p = random.randint(lo, hi)
+    if str(p) in excluded:
+        continue
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", p))
@@ -130,17 +135,22 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # Processes
 
-pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+# pid_alive PID NAME: PID runs and its command line names NAME (a stale PID file left by an
+# earlier boot must not make us signal some other process).
+pid_alive() {
+    [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null &&
+        tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q -- "$2"
+}
 pid_of() { [[ -s $1 ]] && head -n1 "$1" | tr -dc '0-9'; }
 
 # stop_pid NAME PIDFILE: TERM, wait up to 15 s, then KILL.
 stop_pid() {
     local name=$1 pid i
     pid=$(pid_of "$2" 2>/dev/null || true)
-    if ! pid_alive "$pid"; then rm -f "$2"; return 0; fi
+    if ! pid_alive "$pid" "$name"; then rm -f "$2"; return 0; fi
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 150; i++)); do pid_alive "$pid" || break; sleep 0.1; done
-    if pid_alive "$pid"; then
+    for ((i = 0; i < 150; i++)); do pid_alive "$pid" "$name" || break; sleep 0.1; done
+    if pid_alive "$pid" "$name"; then
         log "$name ($pid) ignored TERM for 15 s; KILL"
         kill -KILL "$pid" 2>/dev/null || true
         sleep 0.2
@@ -162,7 +172,7 @@ wait_for() {
 tcp_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 as_postgres() { runuser -u postgres -- "$@"; }
-psql_admin() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
+psql_admin() { PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
 
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL
@@ -189,7 +199,7 @@ EOF
 }
 
 pg_start() {
-    if pid_alive "$(pid_of "$PG_DATA/postmaster.pid" 2>/dev/null || true)"; then return 0; fi
+    if pid_alive "$(pid_of "$PG_DATA/postmaster.pid" 2>/dev/null || true)" postgres; then return 0; fi
     as_postgres "$PGBIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 30 start >/dev/null ||
         { tail -n 20 "$PG_DATA/server.log" >&2; die "PostgreSQL did not start"; }
 }
@@ -368,8 +378,10 @@ EOF
 }
 
 server_start() {
-    if pid_alive "$(pid_of "$STATE/zabbix_server.pid" 2>/dev/null || true)"; then return 0; fi
-    zabbix_server -c "$SERVER_CONF" || die "zabbix_server did not start; see $STATE/zabbix_server.log"
+    if pid_alive "$(pid_of "$STATE/zabbix_server.pid" 2>/dev/null || true)" zabbix_server; then return 0; fi
+    # A clean environment: alert scripts inherit the server's (no proxies, no ZPARK_* leaking in).
+    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+        zabbix_server -c "$SERVER_CONF" || die "zabbix_server did not start; see $STATE/zabbix_server.log"
     wait_for 30 "zabbix_server (trapper port $SERVER_PORT)" tcp_open "$SERVER_PORT"
 }
 
@@ -378,10 +390,10 @@ server_stop() { stop_pid zabbix_server "$STATE/zabbix_server.pid"; }
 php_fpm_bin() { ls /usr/sbin/php-fpm* 2>/dev/null | sort -V | tail -1; }
 
 web_start() {
-    if ! pid_alive "$(pid_of "$STATE/php-fpm.pid" 2>/dev/null || true)"; then
+    if ! pid_alive "$(pid_of "$STATE/php-fpm.pid" 2>/dev/null || true)" php-fpm; then
         "$(php_fpm_bin)" -R -y "$STATE/php-fpm.conf" || die "php-fpm did not start; see $STATE/php-fpm.log"
     fi
-    if ! pid_alive "$(pid_of "$STATE/nginx.pid" 2>/dev/null || true)"; then
+    if ! pid_alive "$(pid_of "$STATE/nginx.pid" 2>/dev/null || true)" nginx; then
         nginx -e "$STATE/nginx_error.log" -c "$STATE/nginx.conf" ||
             die "nginx did not start; see $STATE/nginx_error.log"
     fi
@@ -400,12 +412,12 @@ cmd_start() {
     local t0
     t0=$(now)
     install_packages
-    set_paths "$1"
+    set_paths "$1" create
     [[ -n $PGBIN ]] || die "PostgreSQL binaries not found under /usr/lib/postgresql"
     if ! load_env; then
         ZABBIX_PORT=$(free_port 20000 32000)
-        PG_PORT=$(free_port 20000 32000)
-        SERVER_PORT=$(free_port 20000 32000)
+        PG_PORT=$(free_port 20000 32000 "$ZABBIX_PORT")
+        SERVER_PORT=$(free_port 20000 32000 "$ZABBIX_PORT" "$PG_PORT")
         # PostgreSQL runs as user postgres: it must reach its data directory.
         chmod 755 "$STATE"
         if runuser -u postgres -- test -x "$STATE"; then
@@ -442,6 +454,7 @@ cmd_reset() {
 }
 
 cmd_stop() {
+    [[ -d ${1:-} ]] || { log "no lab in ${1:-(none given)}"; return 0; }
     set_paths "$1"
     load_env || { log "no lab in $STATE"; return 0; }
     stop_pid nginx "$STATE/nginx.pid"

@@ -15,6 +15,8 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
 ZT_NAME=${ZT_NAME:-$(basename "$0" .sh)}
 ZT_T0=$(date +%s)
+# Every wait stops at this deadline (default 170 s after start), so a run stays under 3 minutes.
+ZT_DEADLINE=$((SECONDS + ${E2E_BUDGET:-170}))
 ZBX_AUTH=
 
 say() { printf '%s: %s\n' "$ZT_NAME" "$*" >&2; }
@@ -99,9 +101,11 @@ print(json.dumps({"format": "yaml", "source": open(sys.argv[1], encoding="utf-8"
         fail "configuration.import of $1 did not answer true"
 }
 
-# wait_until SECONDS COMMAND...: poll about every second; false after SECONDS.
+# wait_until SECONDS COMMAND...: poll about every second; false after SECONDS (or at the
+# script's deadline, whichever comes first).
 wait_until() {
     local end=$((SECONDS + $1))
+    ((end <= ZT_DEADLINE)) || end=$ZT_DEADLINE
     shift
     while ((SECONDS < end)); do
         if "$@"; then return 0; fi
@@ -114,13 +118,14 @@ wait_until() {
 # item is only known after the configuration cache has loaded it).
 zbx_send() {
     need_env SERVER_PORT
-    local out i
-    for ((i = 0; i < 30; i++)); do
-        out=$(zabbix_sender -z 127.0.0.1 -p "$SERVER_PORT" -s "$1" -k "$2" -o "$3" 2>&1) || true
-        if grep -q 'processed: 1' <<<"$out"; then return 0; fi
-        sleep 1
-    done
-    fail "zabbix_sender $1 $2=$3 was never processed: $out"
+    ZT_SENDER_OUT=
+    wait_until 30 zbx_send_once "$@" ||
+        fail "zabbix_sender $1 $2=$3 to 127.0.0.1:$SERVER_PORT was not processed within 30 s: $ZT_SENDER_OUT"
+}
+
+zbx_send_once() {
+    ZT_SENDER_OUT=$(zabbix_sender -z 127.0.0.1 -p "$SERVER_PORT" -s "$1" -k "$2" -o "$3" 2>&1) || true
+    grep -q 'processed: 1' <<<"$ZT_SENDER_OUT"
 }
 
 zbx_reload_config() {
@@ -130,7 +135,8 @@ zbx_reload_config() {
     fi
 }
 
-# Emulator: GET EMU_URL/_emu/messages; prints a JSON list of messages.
+# Emulator: GET EMU_URL/_emu/messages ({"messages": [...]}); prints a JSON list of the messages
+# not deleted, in the order they were stored (seq).
 emu_messages() {
     local ca=()
     [[ -n ${EMU_CA:-} ]] && ca=(--cacert "$EMU_CA")
@@ -138,7 +144,10 @@ emu_messages() {
 import json, sys
 r = json.load(sys.stdin)
 if isinstance(r, dict):
-    r = r.get("items", r.get("messages", []))
+    r = r.get("messages", r.get("items", []))
+r = [m for m in r if not m.get("deleted")]
+if all("seq" in m for m in r):
+    r.sort(key=lambda m: m["seq"])
 print(json.dumps(r))'
 }
 
@@ -201,10 +210,10 @@ for i, m in enumerate(msgs):
         continue
     if ack in body:
         kind = "update"
-    elif "Problem has been resolved" in body:
-        kind = "recovery"
     elif "Problem started at" in body:
         kind = "problem"
+    elif "Problem has been resolved" in body:
+        kind = "recovery"
     else:
         kind = "other"
     seen.append((i, kind, m))
@@ -241,7 +250,7 @@ e2e_wait_message() {
         say "$kind message arrived after $((SECONDS - t0)) s"
         return 0
     fi
-    say "no $kind message for $E2E_TO within $secs s; alerts of the action:"
+    say "no $kind message for $E2E_TO after $((SECONDS - t0)) s; alerts of the action:"
     zbx_alerts_report "$E2E_ACTION"
     e2e_messages_check "$E2E_THREADED" 1 >&2 || true
     fail "$kind message did not reach the emulator"

@@ -8,6 +8,7 @@
 # Optional: ZABBIX_USER / ZABBIX_PASSWORD (Admin / zabbix), MEDIATYPE_FILE.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$here/lib.sh"
 
 file=${MEDIATYPE_FILE:-$here/../../zabbix/zpark_mediatype.yaml}

@@ -1,0 +1,106 @@
+#include "app/relay_wiring.hpp"
+
+#include "app/alert_routes.hpp"
+#include "app/metrics.hpp"
+#include "conf/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace zpark::app {
+
+namespace asio = boost::asio;
+
+AlertPath::AlertPath(asio::io_context& io, const conf::Settings& s, Api& api) : io_(io), settings_(s) {
+  outbox_ = std::make_unique<tasks::Outbox>(tasks::OutboxOptions{s.data_dir, s.fsync, s.dedup_window});
+  spark::MessageSink* sink = nullptr;
+  if (s.dry_run()) {
+    dry_run_ = std::make_unique<spark::DryRunSink>();
+    sink = dry_run_.get();
+    token_ok_ = true;
+    token_problem_.clear();
+  } else {
+    net::ClientOptions opts;
+    opts.base_url = s.webex_api_url;
+    opts.pool_size = s.webex_pool_size;
+    opts.ca_file = s.webex_ca_file;
+    webex_ = std::make_unique<spark::WebexClient>(io.get_executor(), s.spark_token, opts);
+    sink = webex_.get();
+  }
+  tasks::RelayOptions ro;
+  ro.max_age = s.alert_max_age;
+  ro.edit_on_recovery = s.edit_on_recovery;
+  ro.admin_room = s.admin_room;
+  relay_ = std::make_unique<tasks::Relay>(io.get_executor(), *outbox_, *sink, ro);
+  add_alert_routes(api, *relay_, s.alert_body_limit);
+
+  api.add_metrics_source([this](std::string& out) {
+    auto st = relay_->stats();
+    render_metric(out, "zpark_alerts_accepted_total", "counter", "Alerts accepted into the outbox.", double(st.accepted));
+    render_metric(out, "zpark_alerts_duplicate_total", "counter", "Zabbix retries recognised and not queued again.", double(st.duplicates));
+    render_metric(out, "zpark_alerts_delivered_total", "counter", "Alerts Webex accepted.", double(st.delivered));
+    render_metric(out, "zpark_alerts_failed_total", "counter", "Alerts given up (final Webex refusal or too old).", double(st.failed));
+    render_metric(out, "zpark_delivery_retries_total", "counter", "Send attempts that will be retried.", double(st.retries));
+    render_metric(out, "zpark_webex_rate_limited_total", "counter", "429 answers from Webex.", double(st.rate_limited));
+    render_metric(out, "zpark_webex_sends_total", "counter", "POST /messages calls made.", double(st.webex_sends));
+    render_metric(out, "zpark_outbox_commits_total", "counter", "Outbox transactions for accepted alerts.", double(st.commits));
+    render_metric(out, "zpark_alerts_queued", "gauge", "Alerts waiting in delivery lanes.", double(st.queued));
+    render_metric(out, "zpark_delivery_lanes", "gauge", "Recipients with alerts in flight.", double(st.lanes));
+    render_metric(out, "zpark_webex_paused", "gauge", "1 while a Webex 429 pauses all sending.", st.paused ? 1 : 0);
+    if (webex_) {
+      auto hs = webex_->http().stats();
+      render_metric(out, "zpark_webex_tls_handshakes_total", "counter", "TLS handshakes with the Webex API.", double(hs.tls_handshakes));
+      render_metric(out, "zpark_webex_connects_total", "counter", "TCP connections to the Webex API.", double(hs.connects));
+    }
+    render_metric(out, "zpark_dry_run", "gauge", "1 when no SPARK_ACCESS_TOKEN is set.", webex_ ? 0 : 1);
+  });
+}
+
+AlertPath::~AlertPath() = default;
+
+ReadinessCheck AlertPath::readiness() {
+  return [this] { return token_ok_ ? std::string() : token_problem_; };
+}
+
+void AlertPath::start() {
+  relay_->resume();
+  if (webex_)
+    asio::co_spawn(io_, prove_token(), [](std::exception_ptr e) {
+      if (e) log::error("Webex token check stopped");
+    });
+  else
+    log::warn("SPARK_ACCESS_TOKEN is not set: dry-run mode, messages are printed instead of sent");
+}
+
+void AlertPath::stop() {
+  stopping_ = true;
+  relay_->stop();
+  if (webex_) webex_->http().close();
+}
+
+asio::awaitable<void> AlertPath::prove_token() {
+  asio::steady_timer timer(io_);
+  std::chrono::seconds wait{2};
+  while (!stopping_) {
+    spark::Identity me;
+    auto r = co_await webex_->who_am_i(me);
+    if (r.ok()) {
+      token_ok_ = true;
+      token_problem_.clear();
+      log::info("Webex token accepted", {{"bot", me.email}, {"name", me.display_name}});
+      co_return;
+    }
+    if (r.status == 401)
+      token_problem_ = "SPARK_ACCESS_TOKEN was refused by Webex (401); create a bot at developer.webex.com and set its token";
+    else
+      token_problem_ = "cannot reach the Webex API: " + r.error;
+    log::error("Webex token check failed", {{"problem", token_problem_}, {"tracking_id", r.tracking_id}});
+    timer.expires_after(wait);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    wait = std::min(wait * 2, std::chrono::seconds(60));
+  }
+}
+
+}  // namespace zpark::app

@@ -1,0 +1,40 @@
+#pragma once
+// Builds the alert path from settings: outbox, Webex client (or dry-run sink), relay, the
+// Webex token check, routes, readiness and metrics.
+#include "app/api.hpp"
+#include "app/basic_routes.hpp"
+#include "conf/settings.hpp"
+#include "spark/webex_client.hpp"
+#include "tasks/relay.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+
+namespace zpark::app {
+
+class AlertPath {
+ public:
+  // Throws std::runtime_error / std::invalid_argument with a clear message (outbox path,
+  // Webex URL or CA file).
+  AlertPath(boost::asio::io_context& io, const conf::Settings& settings, Api& api);
+  ~AlertPath();
+  ReadinessCheck readiness();
+  void start();  // resumes pending alerts, starts the token check
+  void stop();
+
+ private:
+  boost::asio::awaitable<void> prove_token();
+
+  boost::asio::io_context& io_;
+  const conf::Settings& settings_;
+  std::unique_ptr<tasks::Outbox> outbox_;
+  std::unique_ptr<spark::WebexClient> webex_;
+  std::unique_ptr<spark::DryRunSink> dry_run_;
+  std::unique_ptr<tasks::Relay> relay_;
+  bool token_ok_ = false;
+  std::string token_problem_ = "Webex token not checked yet";
+  bool stopping_ = false;
+};
+
+}  // namespace zpark::app

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what building (and, with --test, testing) Zpark needs on Debian bookworm.
+# Idempotent: packages already present are skipped; apt-get update runs only when needed.
+set -euo pipefail
+packages=(g++ cmake make libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libboost-test1.81-dev libssl-dev libsqlite3-dev libfmt-dev openssl curl ca-certificates)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(nginx python3 procps)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "Installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}"; then
+  $sudo apt-get update
+  $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi

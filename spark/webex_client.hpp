@@ -1,0 +1,46 @@
+#pragma once
+// The Webex REST API calls Zpark makes, over the shared keep-alive HTTPS pool.
+#include "net/http_client.hpp"
+#include "spark/sink.hpp"
+
+#include <boost/json/value.hpp>
+
+namespace zpark::spark {
+
+struct Identity {
+  std::string id;
+  std::string email;
+  std::string display_name;
+};
+
+class WebexClient final : public MessageSink {
+ public:
+  // `base_url` e.g. https://webexapis.com/v1; throws std::invalid_argument (bad URL or CA file).
+  WebexClient(boost::asio::any_io_executor ex, std::string token, net::ClientOptions options);
+
+  boost::asio::awaitable<SendResult> send(OutMessage message) override;
+  boost::asio::awaitable<SendResult> edit(std::string message_id, std::string room_id,
+                                          std::string markdown) override;
+  // GET /people/me: proves the token. On failure `error` says what to do.
+  boost::asio::awaitable<SendResult> who_am_i(Identity& out);
+
+  net::HttpClient& http() { return http_; }
+
+ private:
+  boost::asio::awaitable<SendResult> call(net::RequestSpec spec, boost::json::value* body_out);
+  std::string token_;
+  net::HttpClient http_;
+};
+
+// Prints what would be sent (stdout) and answers with made-up ids.
+class DryRunSink final : public MessageSink {
+ public:
+  boost::asio::awaitable<SendResult> send(OutMessage message) override;
+  boost::asio::awaitable<SendResult> edit(std::string message_id, std::string room_id,
+                                          std::string markdown) override;
+
+ private:
+  unsigned long next_ = 1;
+};
+
+}  // namespace zpark::spark
