@@ -1,0 +1,149 @@
+#pragma once
+// Zabbix JSON-RPC API client (POST <ZABBIX_SERVER_URL>/api_jsonrpc.php) for 5.x, 6.0 LTS and
+// 7.x. It asks `apiinfo.version` first (without auth) and picks the dialect from the answer:
+// the user.login parameter name, and whether the session id or API token travels in the
+// "auth" field (before 6.4) or as "Authorization: Bearer" (6.4 on; the only way from 7.2).
+// A password session that expires is renewed once, transparently, and the call sent again.
+//
+// Runs on the caller's single-threaded executor; errors come back as values whose message
+// says what to do. Pure parts (request bodies, answers, dialects, session expiry) are plain
+// functions below, tested without I/O.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/assert/source_location.hpp>
+#include <boost/json/value.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace zpark::zabbix {
+
+// ---- errors --------------------------------------------------------------------------------
+
+struct Error {
+  enum class Kind {
+    config,     // bad ZABBIX_SERVER_URL or unreadable ZABBIX_CA_FILE
+    transport,  // no answer: connect, TLS, timeout
+    http,       // an HTTP status other than 200 (wrong URL, proxy, ...)
+    parse,      // the answer is not a JSON-RPC answer (not Zabbix's API?)
+    rpc,        // Zabbix answered with {"error": ...}
+    auth,       // login or API token refused
+  };
+  Kind kind = Kind::transport;
+  std::string message;  // full human text, ready for a log line or a chat reply
+  // For rpc and auth: Zabbix's own error (code, and "data" or else "message" text).
+  int rpc_code = 0;
+  std::string zabbix_text;
+};
+
+std::string_view to_string(Error::Kind kind);
+
+// boost::system::result<T, Error>::value() throws std::runtime_error(message) through this.
+[[noreturn]] void throw_exception_from_error(const Error& e, const boost::source_location& loc);
+
+template <class T>
+using Result = boost::system::result<T, Error>;
+
+// ---- pure parts ----------------------------------------------------------------------------
+
+struct Version {
+  int major = 0;
+  int minor = 0;
+  std::string text;  // as Zabbix sent it, "6.0.14"
+};
+
+// "6.0.14", "7.0.0rc1", "5.4" -> {major, minor, text}; nullopt when it does not start with N.N.
+std::optional<Version> parse_version(std::string_view text);
+
+struct Dialect {
+  std::string_view login_user_key = "username";  // user.login: "username" (5.4+) or "user"
+  bool bearer = false;  // auth as "Authorization: Bearer" (6.4+), else in the "auth" field
+};
+Dialect dialect_for(const Version& v);
+
+// Methods that must be sent without any auth (apiinfo.version refuses it).
+bool needs_auth(std::string_view method);
+
+// {"jsonrpc":"2.0","method":...,"params":...,"id":...} plus "auth" when `auth` is not empty.
+std::string request_body(std::string_view method, const boost::json::value& params,
+                         std::uint64_t id, std::string_view auth = {});
+
+// The "result" of a JSON-RPC answer, or an Error: kind http for a status other than 200,
+// parse for a body that is not a JSON-RPC answer, rpc for {"error":{code,message,data}}
+// ("Zabbix API host.get failed: Invalid params. (Incorrect ...)"). `url` goes into the
+// advice of http and parse errors.
+Result<boost::json::value> parse_answer(std::string_view method, unsigned http_status,
+                                        std::string_view body, std::string_view url);
+
+// Zabbix's "Session terminated, re-login, please." or "Not authorised." (code -32602): the
+// session id is no longer valid.
+bool is_session_expired(const Error& e);
+
+// The frontend URL without a trailing "/" or "/api_jsonrpc.php" (users paste either).
+std::string frontend_url(std::string_view url);
+
+// ---- the client ----------------------------------------------------------------------------
+
+struct Options {
+  std::string url = "http://localhost/zabbix";  // ZABBIX_SERVER_URL, the frontend's URL
+  std::string username;                         // ZABBIX_USERNAME
+  std::string password;                         // ZABBIX_PASSWORD
+  std::string api_token;                        // ZABBIX_API_TOKEN; wins over username/password
+  bool verify_tls = true;                       // ZABBIX_TLS_CERT_VERIFY
+  std::string ca_file;                          // ZABBIX_CA_FILE
+  std::chrono::milliseconds timeout{15000};     // connect, and then send+answer, of each call
+};
+
+namespace detail {
+struct State;
+}
+
+class Client {
+ public:
+  // Never throws for bad options: a bad URL or CA file comes back from every call as a
+  // config error.
+  Client(boost::asio::any_io_executor ex, Options options);
+  ~Client();
+  Client(Client&&) noexcept;
+  Client& operator=(Client&&) noexcept;
+
+  // apiinfo.version ("6.0.14"), asked once and remembered; also picks the dialect.
+  boost::asio::awaitable<Result<std::string>> version();
+
+  // With a password: user.login, keeping the session id. With an API token: one cheap
+  // authenticated call proves the token. call() logs in by itself; this is for checks.
+  boost::asio::awaitable<Result<void>> login();
+
+  // user.logout of a password session (nothing to do with a token or without a session).
+  boost::asio::awaitable<Result<void>> logout();
+
+  // One API call with auth as the server's version wants it; logs in first when needed and
+  // once more when the session expired. Returns the answer's "result".
+  boost::asio::awaitable<Result<boost::json::value>> call(std::string method,
+                                                         boost::json::value params);
+
+  // The same without any login, session renewal or auth: for apiinfo.version and for tests.
+  // `auth` goes into the "auth" field or the Bearer header as the dialect wants.
+  boost::asio::awaitable<Result<boost::json::value>> raw_call(std::string method,
+                                                             boost::json::value params,
+                                                             std::string auth);
+
+  const std::string& url() const;  // the frontend URL, for messages
+  bool uses_token() const;
+  // The current session id or token for raw_call (tests); empty before login().
+  const std::string& auth() const;
+
+  // Closes pooled connections; calls in flight fail. The destructor does this too, and calls
+  // suspended at that moment finish with a transport error.
+  void close();
+
+ private:
+  std::shared_ptr<detail::State> st_;
+};
+
+}  // namespace zpark::zabbix
