@@ -58,7 +58,7 @@ struct Settings {
   std::string data_dir = "zpark-data";   // ZPARK_DATA_DIR
   bool fsync = true;                     // ZPARK_FSYNC: fsync each commit (survives power loss)
   std::chrono::seconds alert_max_age{86400};  // ZPARK_ALERT_MAX_AGE: then marked failed
-  std::chrono::seconds dedup_window{3600};    // ZPARK_DEDUP_WINDOW
+  std::chrono::seconds dedup_window{600};     // ZPARK_DEDUP_WINDOW: longer than Zabbix retries last
   bool edit_on_recovery = false;         // ZPARK_EDIT_ON_RECOVERY
   std::string admin_room;                // ZPARK_ADMIN_ROOM: failures are reported there
 
