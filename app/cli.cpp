@@ -1,5 +1,6 @@
 #include "app/cli.hpp"
 
+#include "app/check.hpp"
 #include "app/service.hpp"
 #include "conf/settings.hpp"
 #include "conf/version.hpp"
@@ -19,7 +20,7 @@ Relays Zabbix alerts to Webex and answers Webex bot commands.
 
 Commands:
   serve      run the service in the foreground (the default)
-  check      validate the settings and print them, secrets hidden
+  check      validate the settings (secrets hidden), prove the Webex token and Zabbix login
   version    print the version
   help       print this text
 
@@ -68,12 +69,6 @@ std::optional<Args> parse(int argc, char** argv) {
   return a;
 }
 
-int check(const conf::Settings& s) {
-  std::printf("Settings are valid.\n");
-  for (auto& [name, value] : conf::describe(s)) std::printf("  %-24s %s\n", name.c_str(), value.c_str());
-  return 0;
-}
-
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -98,7 +93,7 @@ int run_cli(int argc, char** argv) {
     std::fprintf(stderr, "zpark: setting %s\n", e.what());
     return 78;  // EX_CONFIG
   }
-  if (args->command == "check") return check(settings);
+  if (args->command == "check") return run_check(settings);
   try {
     return serve(settings);
   } catch (const std::exception& e) {

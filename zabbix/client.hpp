@@ -137,6 +137,8 @@ class Client {
   bool uses_token() const;
   // The current session id or token for raw_call (tests); empty before login().
   const std::string& auth() const;
+  // The user logged in as: ZABBIX_USERNAME, or the API token's user once login() proved it.
+  const std::string& user() const;
 
   // Closes pooled connections; calls in flight fail. The destructor does this too, and calls
   // suspended at that moment finish with a transport error.

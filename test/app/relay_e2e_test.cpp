@@ -300,3 +300,19 @@ BOOST_AUTO_TEST_CASE(kill_9_during_a_storm_loses_nothing) {
                                  << ", duplicates " << duplicates);
   BOOST_TEST(duplicates <= 4);  // at most one in flight per pooled connection (WEBEX_POOL_SIZE=4)
 }
+
+BOOST_AUTO_TEST_CASE(check_proves_the_webex_token) {
+  TempDir dir;
+  Emulator emu(dir.path());
+  Env env{{"ZPARK_API_TOKEN", kToken}, {"SPARK_ACCESS_TOKEN", "test-token"}, {"WEBEX_API_URL", emu.api_url()},
+          {"WEBEX_CA_FILE", emu.ca_file()}, {"ZPARK_DATA_DIR", dir.path() + "/data"}};
+  Process good({env_or_fail("ZPARK_BIN"), "check"}, env, dir.path() + "/good.log");
+  BOOST_TEST(good.wait_exit(15s) == 0);
+  BOOST_TEST(good.log().find("Webex: token OK") != std::string::npos);
+  BOOST_TEST(good.log().find("test-token") == std::string::npos);
+  env["SPARK_ACCESS_TOKEN"] = "wrong-token";
+  Process bad({env_or_fail("ZPARK_BIN"), "check"}, env, dir.path() + "/bad.log");
+  BOOST_TEST(bad.wait_exit(15s) == 1);
+  BOOST_TEST(bad.log().find("SPARK_ACCESS_TOKEN") != std::string::npos);
+  BOOST_TEST(bad.log().find("wrong-token") == std::string::npos);
+}

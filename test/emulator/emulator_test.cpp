@@ -274,7 +274,7 @@ BOOST_AUTO_TEST_CASE(messages_round_trip_and_are_logged) {
 
   auto stored = call_json(http("GET", "/_emu/messages", "", "")).at("messages");
   BOOST_TEST(stored.as_array().size() == 1u);
-  BOOST_TEST(stored.at(0).at("editCount").as_int64() == 1);
+  BOOST_TEST(stored.at(0).at("edits").as_int64() == 1);
   BOOST_TEST(stored.at(0).at("deleted").as_bool());
   BOOST_TEST(!stored.at(0).as_object().contains("markdown"));  // the edit sent only text
 

@@ -49,7 +49,7 @@ json::object to_json(const Message& m, bool with_emulator_fields) {
   o["created"] = m.created;
   if (!m.updated.empty()) o["updated"] = m.updated;
   if (with_emulator_fields) {
-    o["editCount"] = m.edit_count;
+    o["edits"] = m.edit_count;
     o["deleted"] = m.deleted;
     o["seq"] = m.seq;
   }

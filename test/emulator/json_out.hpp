@@ -9,7 +9,7 @@ namespace emu {
 boost::json::object to_json(const Person& p);
 boost::json::object to_json(const Room& r);
 boost::json::object to_json(const Webhook& w);
-// The Webex view; with_emulator_fields adds editCount/deleted for /_emu/messages.
+// The Webex view; with_emulator_fields adds edits/deleted/seq for /_emu/messages.
 boost::json::object to_json(const Message& m, bool with_emulator_fields = false);
 
 }  // namespace emu

@@ -67,7 +67,8 @@ bool parse_args(int argc, char** argv, Args& a) {
       else if (opt == "--port") a.port = static_cast<unsigned short>(number(value, 65535));
       else if (opt == "--token") a.config.token = value;
       else if (opt == "--bot-email") a.config.bot_email = emu::to_lower(value);
-      else if (opt == "--idle-timeout") a.server.idle_timeout = std::chrono::seconds(number(value, 86400));
+      else if (opt == "--idle-timeout")
+        a.server.idle_timeout = std::chrono::seconds(number(value, 86400));
       else {
         std::cerr << "webex-emulator: unknown option " << opt << '\n' << usage;
         return false;

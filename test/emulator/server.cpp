@@ -88,9 +88,11 @@ Outcome answer(Shared& sh, const HttpIn& in) {
   }
 }
 
-asio::awaitable<void> write_error(Stream& stream, http::status status, unsigned version) {
-  http::response<http::string_body> res{status, version};
+// The helpers below take references: their callers await them at once and own the objects.
+asio::awaitable<void> write_error(Stream& stream, http::status status, std::string why) {
+  http::response<http::string_body> res{status, 11};
   res.keep_alive(false);
+  res.body() = std::move(why);
   res.prepare_payload();
   co_await http::async_write(stream, res, use_tuple);
 }
@@ -125,17 +127,21 @@ asio::awaitable<void> session(Shared sh, tcp::socket socket) {
     parser.body_limit(sh.options.body_limit);
     auto ec = co_await read_request(stream, buffer, parser, sh.options.idle_timeout);
     if (ec == http::error::body_limit) {
-      co_await write_error(stream, http::status::payload_too_large, 11);
+      co_await write_error(stream, http::status::payload_too_large, "body too large\n");
       break;
     }
     if (ec && ec.category() == http::make_error_code(http::error::bad_target).category() &&
         ec != http::error::end_of_stream && ec != http::error::partial_message) {
-      co_await write_error(stream, http::status::bad_request, 11);
+      co_await write_error(stream, http::status::bad_request, "malformed HTTP request\n");
       break;
     }
     if (ec) break;  // end of stream, timeout, reset: nothing to answer
     auto req = parser.release();
     ++sh.emu->world().stats.requests;
+    if (req.version() >= 11 && req[http::field::host].empty()) {  // RFC 9112: must be 400
+      co_await write_error(stream, http::status::bad_request, "Host header is required\n");
+      break;
+    }
     bool keep_alive = req.keep_alive();
     unsigned version = req.version();
     HttpIn in = to_http_in(req);

@@ -1,0 +1,63 @@
+#include "app/check.hpp"
+
+#include "spark/webex_client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <cstdio>
+
+namespace zpark::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+asio::awaitable<bool> check_webex(const conf::Settings& s, std::string& report) {
+  if (s.dry_run()) {
+    report = "Webex: SPARK_ACCESS_TOKEN not set (dry-run: messages are printed, not sent)";
+    co_return true;
+  }
+  net::ClientOptions opts;
+  opts.base_url = s.webex_api_url;
+  opts.ca_file = s.webex_ca_file;
+  opts.pool_size = 1;
+  opts.request_timeout = std::chrono::seconds(15);
+  spark::WebexClient client(co_await asio::this_coro::executor, s.spark_token, opts);
+  spark::Identity me;
+  auto r = co_await client.who_am_i(me);
+  if (r.ok()) {
+    report = "Webex: token OK, bot " + me.email + " (" + me.display_name + ") at " + s.webex_api_url;
+  } else {
+    report = "Webex: FAILED: " + r.error;
+    if (!r.tracking_id.empty()) report += " (TrackingID " + r.tracking_id + ")";
+  }
+  co_return r.ok();
+}
+
+}  // namespace
+
+int run_check(const conf::Settings& s) {
+  std::printf("Settings are valid.\n");
+  for (auto& [name, value] : conf::describe(s)) std::printf("  %-24s %s\n", name.c_str(), value.c_str());
+
+  asio::io_context io;
+  bool ok = true;
+  std::string webex;
+  asio::co_spawn(io, check_webex(s, webex), [&](std::exception_ptr e, bool passed) {
+    if (e) {
+      passed = false;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        webex = std::string("Webex: FAILED: ") + x.what();
+      }
+    }
+    ok = ok && passed;
+  });
+  io.run();
+  std::printf("%s\n", webex.c_str());
+  return ok ? 0 : 1;
+}
+
+}  // namespace zpark::app
