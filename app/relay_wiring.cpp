@@ -9,11 +9,37 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <filesystem>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 namespace zpark::app {
 
 namespace asio = boost::asio;
 
-AlertPath::AlertPath(asio::io_context& io, const conf::Settings& s, Api& api) : io_(io), settings_(s) {
+namespace {
+
+// Two processes on one outbox would both resume its pending alerts and send them twice.
+int lock_data_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);  // a failure is reported by the outbox
+  const auto path = (std::filesystem::path(dir) / "zpark.lock").string();
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return -1;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    throw std::runtime_error("another zpark is already using ZPARK_DATA_DIR=" + dir +
+                             "; give each instance its own data directory");
+  }
+  return fd;
+}
+
+}  // namespace
+
+AlertPath::AlertPath(asio::io_context& io, const conf::Settings& s, Api& api)
+    : io_(io), settings_(s), lock_fd_(lock_data_dir(s.data_dir)) {
   outbox_ = std::make_unique<tasks::Outbox>(tasks::OutboxOptions{s.data_dir, s.fsync, s.dedup_window});
   spark::MessageSink* sink = nullptr;
   if (s.dry_run()) {
@@ -58,7 +84,9 @@ AlertPath::AlertPath(asio::io_context& io, const conf::Settings& s, Api& api) : 
   });
 }
 
-AlertPath::~AlertPath() = default;
+AlertPath::~AlertPath() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
 
 ReadinessCheck AlertPath::readiness() {
   return [this] { return token_ok_ ? std::string() : token_problem_; };

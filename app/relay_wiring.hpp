@@ -28,6 +28,7 @@ class AlertPath {
 
   boost::asio::io_context& io_;
   const conf::Settings& settings_;
+  int lock_fd_ = -1;  // flock on the data directory, held while running
   std::unique_ptr<tasks::Outbox> outbox_;
   std::unique_ptr<spark::WebexClient> webex_;
   std::unique_ptr<spark::DryRunSink> dry_run_;

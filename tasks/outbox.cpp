@@ -95,7 +95,7 @@ sqlite::Db open_db(const std::filesystem::path& file, const OutboxOptions& opts)
         "the file system does not support WAL (journal mode is \"{}\"); use a local disk", mode));
   db.exec(opts.fsync_each_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
   // Random task ids dirty a different index page per row; checkpointing every 16 MiB instead
-  // of 4 MiB writes each such page back once instead of several times (~1.5x more accepts/s).
+  // of 4 MiB writes each such page back fewer times (measured: ~15% less CPU per accept).
   db.exec("PRAGMA wal_autocheckpoint = 4000");
   migrate(db);
   return db;

@@ -1,5 +1,5 @@
-// Task ids are random (version 4) UUIDs in their usual lower-case text form,
-// e.g. 9d2c1a4e-5b7f-4f0e-8c51-1f2d3e4a5b6c.
+// Task ids are time-ordered (version 7) UUIDs in their usual lower-case text form,
+// e.g. 019abc3e-5b7f-7f0e-8c51-1f2d3e4a5b6c: ms timestamp, then 74 random bits.
 #pragma once
 
 #include <cstddef>

@@ -358,7 +358,7 @@ awaitable<Result<json::value>> call(StatePtr st, std::string method, json::value
   std::string used = st->auth;
   auto answer = co_await raw_call(st, method, params, used);
   if (answer || answer.error().kind != Error::Kind::rpc) co_return answer;
-  const Error& e = answer.error();
+  const Error e = answer.error();  // error() returns a copy
   if (token) {
     if (is_session_expired(e) || contains(e.zabbix_text, "API token expired"))
       co_return token_refused(e);

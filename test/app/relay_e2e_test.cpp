@@ -316,3 +316,11 @@ BOOST_AUTO_TEST_CASE(check_proves_the_webex_token) {
   BOOST_TEST(bad.log().find("SPARK_ACCESS_TOKEN") != std::string::npos);
   BOOST_TEST(bad.log().find("wrong-token") == std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(a_second_instance_on_the_same_data_dir_is_refused) {
+  Setup s(Env{}, "server", false);
+  auto env = s.env;
+  Process second({env_or_fail("ZPARK_BIN"), "serve"}, env, s.dir.path() + "/second.log");
+  BOOST_TEST(second.wait_exit(5s) != 0);
+  BOOST_TEST(second.log().find("another zpark is already using ZPARK_DATA_DIR") != std::string::npos);
+}

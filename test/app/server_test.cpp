@@ -2,6 +2,7 @@
 #define BOOST_TEST_MODULE server
 #include <boost/test/unit_test.hpp>
 
+#include "test/support/emulator.hpp"
 #include "test/support/http.hpp"
 #include "test/support/process.hpp"
 
@@ -249,8 +250,13 @@ BOOST_AUTO_TEST_CASE(port_in_use_is_a_clear_error) {
 }
 
 BOOST_AUTO_TEST_CASE(check_version_and_help) {
-  Zpark check(Env{{"SPARK_ACCESS_TOKEN", "very-secret-spark"}}, 0, {"check"});
-  BOOST_TEST(check.proc->wait_exit(5s) == 0);
+  // The Webex API is unreachable here: check says so and fails, still hiding the secrets.
+  Zpark check(Env{{"SPARK_ACCESS_TOKEN", "very-secret-spark"}, {"WEBEX_API_URL", "https://127.0.0.1:1/v1"}}, 0,
+              {"check"});
+  BOOST_TEST(check.proc->wait_exit(10s) == 1);
+  BOOST_TEST(check.proc->log().find("Webex: FAILED") != std::string::npos);
+  Zpark dry(Env{}, 0, {"check"});
+  BOOST_TEST(dry.proc->wait_exit(10s) == 0);
   auto out = check.proc->log();
   BOOST_TEST(out.find("ZPARK_API_TOKEN") != std::string::npos);
   BOOST_TEST(out.find(kToken) == std::string::npos);
@@ -263,4 +269,20 @@ BOOST_AUTO_TEST_CASE(check_version_and_help) {
   BOOST_TEST(help.proc->log().find("Usage: zpark") != std::string::npos);
   Zpark bad(Env{}, 0, {"frobnicate"});
   BOOST_TEST(bad.proc->wait_exit(5s) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(serves_https_with_its_own_certificate) {
+  const auto certs = env_or_fail("ZPARK_TEST_CERTS");
+  Zpark z(Env{{"ZPARK_TLS_CERT", certs + "/server.pem"}, {"ZPARK_TLS_KEY", certs + "/server.key"}});
+  auto out = run_command("curl -sS --max-time 5 --cacert " + certs + "/ca.pem -H 'Token: " + kToken +
+                         "' https://" + z.addr() + "/api/v1/ping");
+  BOOST_TEST(out.find("\"hello\":\"Hello!\"") != std::string::npos);
+  // Plain HTTP to the TLS port is not answered as HTTP.
+  BOOST_CHECK_THROW(request(z.addr(), verb::get, "/healthz"), std::exception);
+}
+
+BOOST_AUTO_TEST_CASE(bad_tls_files_stop_start_up_with_the_file_named) {
+  Zpark z(Env{{"ZPARK_TLS_CERT", "/nonexistent/cert.pem"}, {"ZPARK_TLS_KEY", "/nonexistent/key.pem"}}, 0);
+  BOOST_TEST(z.proc->wait_exit(5s) != 0);
+  BOOST_TEST(z.proc->log().find("/nonexistent/cert.pem") != std::string::npos);
 }

@@ -1,6 +1,5 @@
 // /v1/messages: create, list, get, edit, delete.
 #include <boost/json/object.hpp>
-
 #include <limits>
 
 #include "json_out.hpp"
@@ -36,7 +35,8 @@ Outcome list(World& w, const Request& r) {
     if (!b || !state->contains("r") || !state->at("r").is_string())
       return fail(r, 400, "cursor is not valid");
     room_id = std::string(state->at("r").as_string());
-    if (auto* p = state->if_contains("p"); p && p->is_string()) parent_id = std::string(p->as_string());
+    if (auto* p = state->if_contains("p"); p && p->is_string())
+      parent_id = std::string(p->as_string());
     before = *b;
   } else {
     auto room = r.param("roomId");
@@ -53,8 +53,7 @@ Outcome list(World& w, const Request& r) {
   const auto& idx = w.store.room_messages(room_id);
   for (auto it = idx.rbegin(); it != idx.rend(); ++it) {
     const Message& m = all[*it];
-    if (m.deleted || m.seq >= before || (!parent_id.empty() && m.parent_id != parent_id))
-      continue;
+    if (m.deleted || m.seq >= before || (!parent_id.empty() && m.parent_id != parent_id)) continue;
     if (items.size() == *max) {
       more = true;
       break;
@@ -66,8 +65,7 @@ Outcome list(World& w, const Request& r) {
   if (more) {
     json::object state{{"r", room_id}, {"b", last_seq}};
     if (!parent_id.empty()) state["p"] = parent_id;
-    out.headers.emplace_back("Link", next_link(r.host, "/v1/messages", *max,
-                                               encode_cursor(state)));
+    out.headers.emplace_back("Link", next_link(r.host, "/v1/messages", *max, encode_cursor(state)));
   }
   return out;
 }

@@ -1,8 +1,7 @@
 // /v1/webhooks: create, list (paginated), get, update, delete.
-#include <boost/json/object.hpp>
-
 #include <algorithm>
 #include <array>
+#include <boost/json/object.hpp>
 
 #include "json_out.hpp"
 #include "paging.hpp"
@@ -13,12 +12,14 @@ namespace json = boost::json;
 namespace {
 
 // Webex rejects unknown resources and events; a misspelt one is a bug we want to see.
+// clang-format off
 constexpr std::array<std::string_view, 10> resources = {
     "messages", "memberships", "rooms", "attachmentActions", "meetings",
     "recordings", "meetingParticipants", "meetingTranscripts", "telephony_calls", "all"};
 constexpr std::array<std::string_view, 11> events = {
     "created", "updated", "deleted", "started", "ended", "joined",
     "left", "migrated", "authorized", "deauthorized", "all"};
+// clang-format on
 
 template <class List>
 bool among(const List& list, std::string_view v) {
@@ -37,8 +38,8 @@ Outcome create(World& w, const Request& r) {
   const auto& o = r.body.get_object();
   Webhook h;
   using Field = std::pair<const char*, std::string*>;
-  for (auto [key, field] : {Field{"name", &h.name}, Field{"resource", &h.resource},
-                            Field{"event", &h.event}}) {
+  for (auto [key, field] :
+       {Field{"name", &h.name}, Field{"resource", &h.resource}, Field{"event", &h.event}}) {
     auto v = req_string(o, key);
     if (!v) return fail(r, v.error());
     *field = std::move(*v);

@@ -1,7 +1,6 @@
 #include "control_api.hpp"
 
 #include <boost/json/object.hpp>
-
 #include <charconv>
 
 #include "json_out.hpp"
@@ -69,8 +68,8 @@ Outcome seed_message(World& w, const Request& r) {
   m.person_email = author.email;
   auto room_id = opt_string(o, "roomId");
   if (!room_id) return fail(r, room_id.error());
-  const Room& room = *room_id ? w.store.group_room(**room_id, r.now_iso)
-                              : w.store.direct_room(author, r.now_iso);
+  const Room& room =
+      *room_id ? w.store.group_room(**room_id, r.now_iso) : w.store.direct_room(author, r.now_iso);
   m.room_id = room.id;
   m.room_type = room.type;
   for (auto [key, field] : {std::pair{"text", &m.text}, std::pair{"markdown", &m.markdown},

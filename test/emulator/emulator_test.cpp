@@ -1,12 +1,12 @@
 // Unit tests of the emulator's pure logic: no sockets, no sleeping (time is injected).
 #define BOOST_TEST_MODULE emulator_test
+#include "emulator.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
-
 #include <string>
 
-#include "emulator.hpp"
 #include "faults.hpp"
 #include "ids.hpp"
 #include "messages.hpp"
@@ -191,7 +191,8 @@ BOOST_AUTO_TEST_CASE(shape_checks) {
 
 BOOST_AUTO_TEST_CASE(cards_need_the_adaptive_content_type) {
   auto good = parse(R"({"roomId":"r","text":"fallback","attachments":[
-      {"contentType":"application/vnd.microsoft.card.adaptive","content":{"type":"AdaptiveCard"}}]})");
+      {"contentType":"application/vnd.microsoft.card.adaptive",
+       "content":{"type":"AdaptiveCard"}}]})");
   BOOST_TEST(parse_new_message(good).has_value());
   BOOST_TEST(!parse_new_message(parse(
       R"({"roomId":"r","text":"x","attachments":[{"contentType":"text/plain","content":{}}]})")));
@@ -213,11 +214,12 @@ BOOST_AUTO_TEST_CASE(targets_threads_and_edits) {
   BOOST_TEST(send(R"({"toPersonId":"unknown","text":"x"})").error().status == 404u);
 
   std::string root = (*first)->id, room = (*first)->room_id;
-  auto reply = send((R"({"roomId":")" + room + R"(","text":"r","parentId":")" + root + "\"}").c_str());
+  auto reply =
+      send((R"({"roomId":")" + room + R"(","text":"r","parentId":")" + root + "\"}").c_str());
   BOOST_TEST_REQUIRE(reply.has_value());
   BOOST_TEST((*reply)->room_type == "direct");
-  auto nested = send((R"({"roomId":")" + room + R"(","text":"r","parentId":")" + (*reply)->id +
-                      "\"}").c_str());
+  auto nested = send(
+      (R"({"roomId":")" + room + R"(","text":"r","parentId":")" + (*reply)->id + "\"}").c_str());
   BOOST_TEST(nested.error().status == 400u);
   BOOST_TEST(send(R"({"roomId":"other","text":"r","parentId":"nope"})").error().status == 400u);
   auto elsewhere = send((R"({"roomId":"other","text":"r","parentId":")" + root + "\"}").c_str());
@@ -294,7 +296,8 @@ BOOST_AUTO_TEST_CASE(messages_round_trip_and_are_logged) {
 }
 
 BOOST_AUTO_TEST_CASE(message_listing_is_newest_first_and_paginated) {
-  for (int i = 1; i <= 5; ++i) post_message(R"({"roomId":"r","text":")" + std::to_string(i) + "\"}");
+  for (int i = 1; i <= 5; ++i)
+    post_message(R"({"roomId":"r","text":")" + std::to_string(i) + "\"}");
   std::string target = "/v1/messages?roomId=r&max=2";
   std::string seen;
   for (int pages = 0; !target.empty(); ++pages) {
@@ -318,7 +321,8 @@ BOOST_AUTO_TEST_CASE(message_listing_is_newest_first_and_paginated) {
 BOOST_AUTO_TEST_CASE(rooms_are_seeded_and_paginated_by_type) {
   call_json(http("POST", "/_emu/rooms",
                  R"([{"id":"g1","title":"A","type":"group"},{"id":"d1","type":"direct"},
-                     {"id":"g2","title":"B"},{"id":"g3","title":"C"}])", ""));
+                     {"id":"g2","title":"B"},{"id":"g3","title":"C"}])",
+                 ""));
   Outcome first = call(http("GET", "/v1/rooms?type=group&max=2"));
   BOOST_TEST(parse(first.body).at("items").as_array().size() == 2u);
   auto link = header(first, "Link");
@@ -361,7 +365,8 @@ BOOST_AUTO_TEST_CASE(people_actions_and_memberships) {
   std::string pid(people.at("items").at(0).at("id").as_string());
   BOOST_TEST(call_json(http("GET", "/v1/people/" + pid)).at("displayName").as_string() == "ann");
   faults(R"({"unknown_emails":["ann@example.com"]})");
-  BOOST_TEST(call_json(http("GET", "/v1/people?email=ann@example.com")).at("items").as_array().empty());
+  BOOST_TEST(
+      call_json(http("GET", "/v1/people?email=ann@example.com")).at("items").as_array().empty());
   call_json(http("POST", "/v1/messages", R"({"toPersonEmail":"ann@example.com","text":"x"})"), 404);
   // toPersonId still works for a person already known
   call_json(http("POST", "/v1/messages", R"({"toPersonId":")" + pid + R"(","text":"x"})"));
@@ -385,7 +390,8 @@ BOOST_AUTO_TEST_CASE(canned_failures_and_delays) {
   BOOST_TEST(b.status == 429u);
   BOOST_TEST(header(b, "Retry-After") == "2");
   BOOST_TEST(call(http("POST", "/v1/messages", R"({"roomId":"r","text":"x"})")).status == 200u);
-  BOOST_TEST(call_json(http("GET", "/_emu/messages", "", "")).at("messages").as_array().size() == 1u);
+  BOOST_TEST(call_json(http("GET", "/_emu/messages", "", "")).at("messages").as_array().size() ==
+             1u);
 
   faults("{}");  // a fresh object clears the delay too
   BOOST_TEST(call(http("GET", "/v1/people/me")).delay.count() == 0);
@@ -396,7 +402,8 @@ BOOST_AUTO_TEST_CASE(accept_then_reset_stores_but_does_not_answer) {
   faults(R"({"accept_then_reset_next":1})");
   Outcome o = call(http("POST", "/v1/messages", R"({"roomId":"r","text":"x"})"));
   BOOST_TEST((o.disposition == Disposition::reset));
-  BOOST_TEST(call_json(http("GET", "/_emu/messages", "", "")).at("messages").as_array().size() == 1u);
+  BOOST_TEST(call_json(http("GET", "/_emu/messages", "", "")).at("messages").as_array().size() ==
+             1u);
   auto log = call_json(http("GET", "/_emu/requests", "", "")).at("requests");
   BOOST_TEST(log.at(0).at("outcome").as_string() == "accepted_then_reset");
   BOOST_TEST(log.at(0).at("message_id").as_string() == o.message_id);
@@ -416,7 +423,8 @@ BOOST_AUTO_TEST_CASE(reset_clears_everything) {
 BOOST_AUTO_TEST_CASE(seeded_incoming_message_can_be_fetched) {
   auto m = call_json(http("POST", "/_emu/messages",
                           R"({"personEmail":"Ann@example.com","text":"Zpark ack 42",
-                              "html":"<p>x</p>","roomId":"g1"})", ""));
+                              "html":"<p>x</p>","roomId":"g1"})",
+                          ""));
   BOOST_TEST(m.at("personEmail").as_string() == "ann@example.com");
   auto got = call_json(http("GET", "/v1/messages/" + std::string(m.at("id").as_string())));
   BOOST_TEST(got.at("html").as_string() == "<p>x</p>");

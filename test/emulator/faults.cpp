@@ -48,9 +48,9 @@ Result<std::set<std::string>> strings(const json::value& v, const char* key, boo
   for (const auto& e : v.get_array()) {
     if (!e.is_string()) return bad(std::string(key) + " must be an array of strings");
     std::string s(e.get_string());
-    if (lower) std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-      });
+    if (lower)
+      std::transform(s.begin(), s.end(), s.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     out.insert(std::move(s));
   }
   return out;
@@ -63,7 +63,10 @@ Result<FaultSettings> parse_faults(const json::value& v) {
   FaultSettings s;
   for (const auto& [key, val] : v.get_object()) {
 #define EMU_TRY(expr, field) \
-  if (auto r = (expr); !r) return r.error(); else s.field = *r
+  if (auto r = (expr); !r)   \
+    return r.error();        \
+  else                       \
+    s.field = *r
     if (key == "error_5xx_ratio") {
       EMU_TRY(ratio(val, "error_5xx_ratio"), error_5xx_ratio);
     } else if (key == "reset_ratio") {

@@ -2,7 +2,6 @@
 // No I/O: the server only carries out what decide() returns.
 #pragma once
 #include <boost/json/value.hpp>
-
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -22,7 +21,7 @@ struct CannedAnswer {
 struct FaultSettings {
   double error_5xx_ratio = 0;
   double reset_ratio = 0;
-  std::uint64_t seed = 0x5eed;  // fixed default: a failing run can be replayed
+  std::uint64_t seed = 0x5eed;         // fixed default: a failing run can be replayed
   std::deque<CannedAnswer> fail_next;  // for the next POST /v1/messages, in order
   unsigned burst_429_count = 0;
   std::optional<unsigned> burst_429_retry_after;

@@ -17,9 +17,14 @@ json::object to_json(const Room& r) {
 }
 
 json::object to_json(const Webhook& w) {
-  json::object o{{"id", w.id},           {"name", w.name},   {"targetUrl", w.target_url},
-                 {"resource", w.resource}, {"event", w.event}, {"status", w.status},
-                 {"created", w.created},   {"ownedBy", "creator"}};
+  json::object o{{"id", w.id},
+                 {"name", w.name},
+                 {"targetUrl", w.target_url},
+                 {"resource", w.resource},
+                 {"event", w.event},
+                 {"status", w.status},
+                 {"created", w.created},
+                 {"ownedBy", "creator"}};
   if (w.filter) o["filter"] = *w.filter;
   if (w.secret) o["secret"] = *w.secret;
   return o;

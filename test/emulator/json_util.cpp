@@ -1,8 +1,7 @@
 #include "json_util.hpp"
 
-#include <boost/json/serialize.hpp>
-
 #include <array>
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <ctime>
 #include <stdexcept>
@@ -45,8 +44,7 @@ Outcome error_answer(const ApiError& e, std::string_view tracking_id) {
 Result<std::optional<std::string>> opt_string(const json::object& o, std::string_view key) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::optional<std::string>{};
-  if (!it->value().is_string())
-    return ApiError{400, "'" + std::string(key) + "' must be a string"};
+  if (!it->value().is_string()) return ApiError{400, "'" + std::string(key) + "' must be a string"};
   return std::optional<std::string>{std::string(it->value().get_string())};
 }
 

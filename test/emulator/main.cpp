@@ -4,12 +4,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
-
 #include <charconv>
 #include <csignal>
-#include <stdexcept>
 #include <iostream>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -61,12 +60,18 @@ bool parse_args(int argc, char** argv, Args& a) {
     }
     std::string value = argv[++i];
     try {
-      if (opt == "--cert") a.cert = value;
-      else if (opt == "--key") a.key = value;
-      else if (opt == "--listen") a.listen = value;
-      else if (opt == "--port") a.port = static_cast<unsigned short>(number(value, 65535));
-      else if (opt == "--token") a.config.token = value;
-      else if (opt == "--bot-email") a.config.bot_email = emu::to_lower(value);
+      if (opt == "--cert")
+        a.cert = value;
+      else if (opt == "--key")
+        a.key = value;
+      else if (opt == "--listen")
+        a.listen = value;
+      else if (opt == "--port")
+        a.port = static_cast<unsigned short>(number(value, 65535));
+      else if (opt == "--token")
+        a.config.token = value;
+      else if (opt == "--bot-email")
+        a.config.bot_email = emu::to_lower(value);
       else if (opt == "--idle-timeout")
         a.server.idle_timeout = std::chrono::seconds(number(value, 86400));
       else {

@@ -1,8 +1,7 @@
 #include "messages.hpp"
 
-#include <boost/json/object.hpp>
-
 #include <algorithm>
+#include <boost/json/object.hpp>
 #include <cctype>
 
 namespace emu {
@@ -39,8 +38,8 @@ Result<json::value> attachments(const json::object& o) {
   const auto* type = card ? card->if_contains("contentType") : nullptr;
   if (!type || !type->is_string() || type->get_string() != card_type ||
       !card->contains("content") || !card->at("content").is_object())
-    return ApiError{400, "attachment needs contentType " + std::string(card_type) +
-                             " and an object content"};
+    return ApiError{
+        400, "attachment needs contentType " + std::string(card_type) + " and an object content"};
   return it->value();
 }
 
@@ -157,8 +156,7 @@ Result<Message*> edit_message(Store& store, const std::string& id, MessageEdit e
   Message* m = store.message(id);
   if (!m) return ApiError{404, "Could not find a message with provided ID."};
   if (m->room_id != e.room_id) return ApiError{400, "roomId does not match the message's room"};
-  if (m->person_id != store.bot().id)
-    return ApiError{403, "Only the author can edit a message"};
+  if (m->person_id != store.bot().id) return ApiError{403, "Only the author can edit a message"};
   if (m->edit_count >= max_edits)
     return ApiError{400, "Message has been edited too many times (limit 10)"};
   m->text = std::move(e.text);

@@ -1,7 +1,6 @@
 // Rules of POST and PUT /v1/messages, as pure functions over the Store.
 #pragma once
 #include <boost/json/value.hpp>
-
 #include <optional>
 #include <string>
 

@@ -1,9 +1,8 @@
 #include "paging.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-
-#include <algorithm>
 #include <charconv>
 
 #include "ids.hpp"

@@ -3,7 +3,6 @@
 // `?max=N&cursor=...`.
 #pragma once
 #include <boost/json/object.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <optional>

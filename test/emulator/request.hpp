@@ -1,7 +1,6 @@
 // A request decoded once (path segments, query, JSON body) for the route handlers.
 #pragma once
 #include <boost/json/value.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>

@@ -2,7 +2,6 @@
 #pragma once
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-
 #include <cstdint>
 #include <deque>
 #include <string>

@@ -8,7 +8,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-
 #include <iostream>
 
 namespace emu {
@@ -72,8 +71,8 @@ http::response<http::string_body> to_response(Outcome& out, unsigned version, bo
 }
 
 Outcome answer(Shared& sh, const HttpIn& in) {
-  Now now{std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::steady_clock::now() - sh.start)
+  Now now{std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                sh.start)
               .count(),
           std::chrono::system_clock::now()};
   try {

@@ -4,7 +4,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -56,12 +55,12 @@ class Store {
   const Person* person_by_id(const std::string& id) const;
 
   Room* room(const std::string& id);
-  Room& direct_room(const Person& p, const std::string& now);  // one per person, lazily
+  Room& direct_room(const Person& p, const std::string& now);       // one per person, lazily
   Room& group_room(const std::string& id, const std::string& now);  // lazily for unseeded ids
   void seed_room(Room r);  // replaces a room with the same id
   const std::vector<Room>& rooms() const { return rooms_; }
 
-  Message& add_message(Message m);  // assigns seq; m.id must be set
+  Message& add_message(Message m);          // assigns seq; m.id must be set
   Message* message(const std::string& id);  // nullptr when unknown or deleted
   const std::deque<Message>& messages() const { return messages_; }
   // Indexes into messages(), oldest first.

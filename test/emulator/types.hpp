@@ -14,7 +14,7 @@ struct HttpIn {
   std::string target;         // path with query, as received
   std::string authorization;  // raw Authorization header, "" if absent
   std::string content_type;
-  std::string host;           // Host header, used to build absolute Link URLs
+  std::string host;  // Host header, used to build absolute Link URLs
   std::string body;
 };
 

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -68,16 +69,21 @@ bool says(const std::runtime_error& e, const std::string& part) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(task_ids_are_uuid_v4_text) {
+BOOST_AUTO_TEST_CASE(task_ids_are_uuid_v7_text) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
     auto id = new_task_id();
     BOOST_TEST(is_task_id(id));
-    BOOST_TEST(id[14] == '4');
+    BOOST_TEST(id[14] == '7');
     BOOST_TEST(std::string("89ab").find(id[19]) != std::string::npos);
     seen.insert(id);
   }
   BOOST_TEST(seen.size() == 1000u);
+  // Time-ordered: an id made later never sorts before an earlier one's millisecond.
+  auto a = new_task_id();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  auto b = new_task_id();
+  BOOST_TEST(a.substr(0, 13) < b.substr(0, 13));
   BOOST_TEST(is_task_id("9d2c1a4e-5b7f-4f0e-8c51-1f2d3e4a5b6c"));
   BOOST_TEST(!is_task_id("9D2C1A4E-5B7F-4F0E-8C51-1F2D3E4A5B6C"));
   BOOST_TEST(!is_task_id("9d2c1a4e5b7f-4f0e-8c51-1f2d3e4a5b6c-"));
