@@ -90,6 +90,10 @@ listen_port() {
 cpu_ticks() {
   sed -E 's/^.*\) //' "/proc/$1/stat" | awk '{print $12 + $13}'
 }
+# cpu_user_sys PID: "utime stime" in clock ticks.
+cpu_user_sys() {
+  sed -E 's/^.*\) //' "/proc/$1/stat" | awk '{print $12, $13}'
+}
 CLK_TCK=$(getconf CLK_TCK)
 
 # status_kib PID FIELD: VmRSS, VmHWM ... from /proc/PID/status, in KiB.
@@ -105,6 +109,14 @@ median() {
 # kv KEY TEXT: the value of KEY=value in a "result k=v ..." line.
 kv() {
   grep -oE "(^| )$1=[^ ]*" <<<"$2" | tail -1 | sed 's/.*=//'
+}
+
+# disk_note DIR: what one synchronous 4 KiB write (O_DSYNC, about one fdatasync) costs there.
+disk_note() {
+  local f=$1/dsync-probe t
+  t=$( { /usr/bin/time -f %e dd if=/dev/zero of="$f" bs=4k count=100 oflag=dsync 2>&1 >/dev/null; } 2>&1 | tail -1)
+  rm -f "$f"
+  awk -v t="$t" -v d="$1" 'BEGIN {printf "disk: one O_DSYNC 4 KiB write (~ one fdatasync) takes %.2f ms in %s\n", t * 10, d}'
 }
 
 machine_note() {

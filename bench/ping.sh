@@ -104,7 +104,7 @@ ratio_rounds() {
 echo
 for n in zpark-info zpark-warn; do
   awk -v z="${MR[$n]}" -v h="${MR[hello]}" -v zc="${MC[$n]}" -v hc="${MC[hello]}" -v rr="$(ratio_rounds "$n")" -v n="$n" \
-    'BEGIN {v = z / h; printf "%s / hello: req/s ratio of medians %.2f (median of per-round ratios %.2f; goal >= 0.80: %s); CPU per request ratio %.2f (%.2f vs %.2f us)\n", n, v, rr, v >= 0.8 ? "met" : "MISSED", zc / hc, zc, hc}'
+    'BEGIN {v = z / h; printf "%s / hello: req/s ratio of medians %.2f (median of per-round ratios %.2f; goal >= 0.80: %s); CPU per request ratio %.2f (%.2f vs %.2f us)\n", n, v, rr, (v >= 0.8 ? "met" : "MISSED"), zc / hc, zc, hc}'
 done
 awk -v i="${MC[zpark-info]}" -v w="${MC[zpark-warn]}" \
   'BEGIN {printf "info-level request logging costs %.2f us of CPU per request (%.0f%% of a warn-level request)\n", i - w, (i - w) * 100 / w}'

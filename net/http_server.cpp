@@ -240,7 +240,29 @@ awaitable<void> refuse_busy(beast::tcp_stream stream) {
   stream.socket().shutdown(asio::socket_base::shutdown_send, ignored);
 }
 
-awaitable<void> accept_tcp(StatePtr st, tcp::acceptor& acceptor) {
+// Starts the session for a TCP connection: TLS or plain, or a 503 beyond the limit.
+void start_session(StatePtr st, tcp::socket socket) {
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  beast::tcp_stream stream(std::move(socket));
+  if (st->sessions.size() >= st->limits.max_connections) {
+    if (!st->tls) spawn_logged(st->io, refuse_busy(std::move(stream)), "refuse");
+    return;
+  }
+  if (st->tls)
+    spawn_logged(st->io, run_session(st, beast::ssl_stream<beast::tcp_stream>(std::move(stream), *st->tls)),
+                 "session");
+  else
+    spawn_logged(st->io, run_session(st, std::move(stream)), "session");
+}
+
+void start_session(StatePtr st, local::socket socket) {
+  if (st->sessions.size() >= st->limits.max_connections) return;  // closes it
+  spawn_logged(st->io, run_session(st, beast::basic_stream<local>(std::move(socket))), "session");
+}
+
+template <class Acceptor>
+awaitable<void> accept_loop(StatePtr st, Acceptor& acceptor) {
   asio::steady_timer backoff(st->io);
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(tuple);
@@ -252,34 +274,7 @@ awaitable<void> accept_tcp(StatePtr st, tcp::acceptor& acceptor) {
       co_await backoff.async_wait(tuple);
       continue;
     }
-    socket.set_option(tcp::no_delay(true), ec);
-    beast::tcp_stream stream(std::move(socket));
-    if (st->sessions.size() >= st->limits.max_connections) {
-      if (!st->tls) spawn_logged(st->io, refuse_busy(std::move(stream)), "refuse");
-      continue;
-    }
-    if (st->tls)
-      spawn_logged(st->io, run_session(st, beast::ssl_stream<beast::tcp_stream>(std::move(stream), *st->tls)),
-                   "session");
-    else
-      spawn_logged(st->io, run_session(st, std::move(stream)), "session");
-  }
-}
-
-awaitable<void> accept_unix(StatePtr st, local::acceptor& acceptor) {
-  asio::steady_timer backoff(st->io);
-  for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(tuple);
-    if (st->stopping) co_return;
-    if (ec) {
-      if (ec == asio::error::operation_aborted) co_return;
-      log::warn("accept failed", {{"error", ec.message()}});
-      backoff.expires_after(std::chrono::milliseconds(100));
-      co_await backoff.async_wait(tuple);
-      continue;
-    }
-    if (st->sessions.size() >= st->limits.max_connections) continue;  // closes it
-    spawn_logged(st->io, run_session(st, beast::basic_stream<local>(std::move(socket))), "session");
+    start_session(st, std::move(socket));
   }
 }
 
@@ -368,8 +363,8 @@ std::vector<std::string> HttpServer::addresses() const {
 }
 
 void HttpServer::start() {
-  for (auto& a : state_->tcp_acceptors) spawn_logged(state_->io, accept_tcp(state_, a), "accept");
-  for (auto& a : state_->unix_acceptors) spawn_logged(state_->io, accept_unix(state_, a), "accept");
+  for (auto& a : state_->tcp_acceptors) spawn_logged(state_->io, accept_loop(state_, a), "accept");
+  for (auto& a : state_->unix_acceptors) spawn_logged(state_->io, accept_loop(state_, a), "accept");
 }
 
 awaitable<void> HttpServer::shutdown(std::chrono::milliseconds deadline) {

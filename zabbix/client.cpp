@@ -188,11 +188,13 @@ struct State {
   std::string user;  // who we are logged in as, once known
   std::uint64_t next_id = 1;
 
-  // One login at a time: the others wait on login_done (cancelled when it finishes) and take
-  // its result, so a wrong password is tried once, not once per waiting call.
+  // One login at a time: calls that need one while it runs wait on login_done (cancelled when
+  // it finishes) and take its result, so a wrong password is tried once, not once per call
+  // that was waiting.
   bool login_running = false;
   asio::steady_timer login_done;
   Result<void> last_login;
+  std::uint64_t logins_done = 0;
 };
 
 }  // namespace detail
@@ -313,12 +315,15 @@ awaitable<Result<void>> password_login(StatePtr st) {
 // Logs in unless the session that failed (`stale`) was already replaced by another call's
 // login; a login already under way is waited for and its result taken.
 awaitable<Result<void>> login(StatePtr st, std::string stale) {
+  const std::uint64_t logins_before = st->logins_done;
   for (;;) {
     if (st->login_running) {
       co_await st->login_done.async_wait(asio::as_tuple(asio::use_awaitable));
       if (st->closed) co_return closed_error(*st);
       co_return st->last_login;
     }
+    // A login finished while this one waited for the version: its result is ours too.
+    if (st->logins_done != logins_before) co_return st->last_login;
     if (!st->auth.empty() && st->auth != stale) co_return Result<void>();
     if (st->version) break;
     auto version = co_await ensure_version(st);  // may let another login start or finish
@@ -334,6 +339,7 @@ awaitable<Result<void>> login(StatePtr st, std::string stale) {
   }
   st->login_running = false;
   st->last_login = result;
+  ++st->logins_done;
   st->login_done.cancel();  // wakes the calls waiting for this login
   co_return result;
 }
