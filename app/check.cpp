@@ -1,5 +1,7 @@
 #include "app/check.hpp"
 
+#include "app/check_zabbix.hpp"
+
 #include "spark/webex_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -55,8 +57,13 @@ int run_check(const conf::Settings& s) {
     }
     ok = ok && passed;
   });
+  ZabbixCheck zabbix;
+  asio::co_spawn(io, check_zabbix(s), [&](std::exception_ptr e, ZabbixCheck result) {
+    zabbix = e ? ZabbixCheck{false, "Zabbix: check failed unexpectedly"} : std::move(result);
+    ok = ok && zabbix.ok;
+  });
   io.run();
-  std::printf("%s\n", webex.c_str());
+  std::printf("%s\n%s\n", webex.c_str(), zabbix.report.c_str());
   return ok ? 0 : 1;
 }
 

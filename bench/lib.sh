@@ -113,10 +113,12 @@ kv() {
 
 # disk_note DIR: what one synchronous 4 KiB write (O_DSYNC, about one fdatasync) costs there.
 disk_note() {
-  local f=$1/dsync-probe t
-  t=$( { /usr/bin/time -f %e dd if=/dev/zero of="$f" bs=4k count=100 oflag=dsync 2>&1 >/dev/null; } 2>&1 | tail -1)
+  local f=$1/dsync-probe t0 t1
+  t0=$(date +%s%N)
+  dd if=/dev/zero of="$f" bs=4k count=100 oflag=dsync 2>/dev/null
+  t1=$(date +%s%N)
   rm -f "$f"
-  awk -v t="$t" -v d="$1" 'BEGIN {printf "disk: one O_DSYNC 4 KiB write (~ one fdatasync) takes %.2f ms in %s\n", t * 10, d}'
+  awk -v ns=$((t1 - t0)) -v d="$1" 'BEGIN {printf "disk: one O_DSYNC 4 KiB write (~ one fdatasync) takes %.2f ms in %s\n", ns / 1e6 / 100, d}'
 }
 
 machine_note() {

@@ -102,9 +102,14 @@ ratio_rounds() {
     awk '{print $1 / $2}' | median
 }
 echo
+# Two estimates of the same ratio: req/s (what wrk saw; swings with the machine's load) and
+# CPU per request (hello's us / zpark's us: the throughput ratio when the server is the
+# bottleneck; steadier). The goal is judged on both.
 for n in zpark-info zpark-warn; do
   awk -v z="${MR[$n]}" -v h="${MR[hello]}" -v zc="${MC[$n]}" -v hc="${MC[hello]}" -v rr="$(ratio_rounds "$n")" -v n="$n" \
-    'BEGIN {v = z / h; printf "%s / hello: req/s ratio of medians %.2f (median of per-round ratios %.2f; goal >= 0.80: %s); CPU per request ratio %.2f (%.2f vs %.2f us)\n", n, v, rr, (v >= 0.8 ? "met" : "MISSED"), zc / hc, zc, hc}'
+    'BEGIN {v = z / h; c = hc / zc
+      printf "%s / hello: req/s ratio of medians %.2f (median of per-round ratios %.2f); CPU-based ratio %.2f (%.2f us vs %.2f us per request); goal >= 0.80: %s\n",
+        n, v, rr, c, zc, hc, (v >= 0.8 && c >= 0.8 ? "met" : (v >= 0.8 || c >= 0.8 ? "borderline (one estimate below)" : "MISSED"))}'
 done
 awk -v i="${MC[zpark-info]}" -v w="${MC[zpark-warn]}" \
   'BEGIN {printf "info-level request logging costs %.2f us of CPU per request (%.0f%% of a warn-level request)\n", i - w, (i - w) * 100 / w}'

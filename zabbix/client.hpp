@@ -115,8 +115,9 @@ class Client {
   // apiinfo.version ("6.0.14"), asked once and remembered; also picks the dialect.
   boost::asio::awaitable<Result<std::string>> version();
 
-  // With a password: user.login, keeping the session id. With an API token: one cheap
-  // authenticated call proves the token. call() logs in by itself; this is for checks.
+  // Proves the credentials: with a password user.login (afresh, even with a session already),
+  // keeping the session id; with an API token user.checkAuthentication, which also tells
+  // user(). call() logs in by itself; this is for `zpark check` and start-up checks.
   boost::asio::awaitable<Result<void>> login();
 
   // user.logout of a password session (nothing to do with a token or without a session).

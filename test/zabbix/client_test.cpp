@@ -175,7 +175,8 @@ BOOST_AUTO_TEST_CASE(answers) {
   BOOST_TEST(message_only.error().message == "Zabbix API x.y failed: Method not found.");
 
   // An error object wins over a non-200 status.
-  auto status_rpc = parse_answer("host.get", 412, R"({"error":{"code":-32700,"message":"Parse error.","data":"bad"}})", url);
+  auto status_rpc = parse_answer(
+      "host.get", 412, R"({"error":{"code":-32700,"message":"Parse error.","data":"bad"}})", url);
   BOOST_REQUIRE(!status_rpc);
   BOOST_TEST(status_rpc.error().kind == Kind::rpc);
 
@@ -220,7 +221,8 @@ BOOST_AUTO_TEST_CASE(session_expiry) {
   BOOST_TEST(is_session_expired(rpc_error(-32602, "Not authorized.")));
   BOOST_TEST(is_session_expired(rpc_error(-32602, "Not authorised.")));
   BOOST_TEST(!is_session_expired(rpc_error(-32500, "Not authorized.")));
-  BOOST_TEST(!is_session_expired(rpc_error(-32602, "Incorrect user name or password or account is temporarily blocked.")));
+  BOOST_TEST(!is_session_expired(
+      rpc_error(-32602, "Incorrect user name or password or account is temporarily blocked.")));
   BOOST_TEST(!is_session_expired(rpc_error(-32500, "No permissions to referred object or it does not exist!")));
   Error transport = rpc_error(0, "Session terminated, re-login, please.");
   transport.kind = Kind::transport;
@@ -245,7 +247,6 @@ BOOST_AUTO_TEST_CASE(result_value_throws_the_message) {
 }
 
 BOOST_AUTO_TEST_CASE(not_configured) {
-  asio::io_context io;
   zpark::conf::Settings s;  // no ZABBIX_USERNAME, no ZABBIX_API_TOKEN
   auto check = zpark::app::check_zabbix_blocking(s);
   BOOST_TEST(check.ok);
@@ -318,9 +319,11 @@ struct FakeState {
     const json::object params = in.at("params").is_object() ? in.at("params").as_object() : json::object();
     if (method == "apiinfo.version" || method == "user.login" || method == "user.checkAuthentication") {
       if (auth_field)
-        return fail(-32602, "Invalid params.", "The \"" + method + "\" method must be called without the \"auth\" parameter.");
+        return fail(-32602, "Invalid params.",
+                    "The \"" + method + "\" method must be called without the \"auth\" parameter.");
     }
-    if (method == "apiinfo.version") return ok(json::string(std::to_string(major) + "." + std::to_string(minor) + ".3"));
+    if (method == "apiinfo.version")
+      return ok(json::string(std::to_string(major) + "." + std::to_string(minor) + ".3"));
     if (at_least(7, 2) && auth_field)
       return fail(-32602, "Invalid params.", "Invalid parameter \"/\": unexpected parameter \"auth\".");
     if (method == "user.login") {
@@ -692,7 +695,9 @@ asio::awaitable<void> rpc_errors(FakeZabbix* fz) {
   auto r = co_await c.call("nosuch.get", params);
   BOOST_REQUIRE(!r);
   BOOST_TEST(r.error().kind == Kind::rpc);
-  BOOST_TEST(r.error().message == "Zabbix API nosuch.get failed: Incorrect API \"nosuch.get\". (Method not found. code -32601)");
+  BOOST_TEST(r.error().message ==
+             "Zabbix API nosuch.get failed: Incorrect API \"nosuch.get\". (Method not found. code "
+             "-32601)");
 }
 
 BOOST_AUTO_TEST_CASE(api_errors_carry_zabbix_text) {

@@ -10,3 +10,10 @@ foreach(kind webhook script)
 endforeach()
 set_tests_properties(zabbix_mediatype_import zabbix_e2e_webhook zabbix_e2e_script PROPERTIES
   FIXTURES_REQUIRED "certs;zabbix_lab" RESOURCE_LOCK zabbix_lab TIMEOUT 300)
+
+# `zpark check` proves the Zabbix login against the real server.
+add_test(NAME zabbix_zpark_check
+  COMMAND bash -c ". '${ZABBIX_LAB_STATE}/env' && out=$(ZPARK_API_TOKEN=x ZABBIX_SERVER_URL=$ZABBIX_URL \
+ZABBIX_USERNAME=Admin ZABBIX_PASSWORD=zabbix '$<TARGET_FILE:zpark>' check 2>/dev/null) && echo \"$out\" && \
+echo \"$out\" | grep -q 'Zabbix 6.0.[0-9]* at .*: login OK as Admin' && ! echo \"$out\" | grep -q zabbix$")
+set_tests_properties(zabbix_zpark_check PROPERTIES FIXTURES_REQUIRED zabbix_lab RESOURCE_LOCK zabbix_lab TIMEOUT 60)
