@@ -111,14 +111,19 @@ kv() {
   grep -oE "(^| )$1=[^ ]*" <<<"$2" | tail -1 | sed 's/.*=//'
 }
 
-# disk_note DIR: what one synchronous 4 KiB write (O_DSYNC, about one fdatasync) costs there.
-disk_note() {
-  local f=$1/dsync-probe t0 t1
+# disk_ms DIR [N]: milliseconds one synchronous 4 KiB write (O_DSYNC, about one fdatasync)
+# takes in DIR, averaged over N (default 100) appends. The disk's latency drifts with other
+# work on the machine: sample it next to each measurement.
+disk_ms() {
+  local f=$1/dsync-probe n=${2:-100} t0 t1
   t0=$(date +%s%N)
-  dd if=/dev/zero of="$f" bs=4k count=100 oflag=dsync 2>/dev/null
+  dd if=/dev/zero of="$f" bs=4k count="$n" oflag=dsync 2>/dev/null
   t1=$(date +%s%N)
   rm -f "$f"
-  awk -v ns=$((t1 - t0)) -v d="$1" 'BEGIN {printf "disk: one O_DSYNC 4 KiB write (~ one fdatasync) takes %.2f ms in %s\n", ns / 1e6 / 100, d}'
+  awk -v ns=$((t1 - t0)) -v n="$n" 'BEGIN {printf "%.2f", ns / 1e6 / n}'
+}
+disk_note() {
+  echo "disk: one O_DSYNC 4 KiB write (~ one fdatasync) takes $(disk_ms "$1") ms in $1 now"
 }
 
 machine_note() {

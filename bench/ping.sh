@@ -4,14 +4,22 @@
 # alternating rounds; prints req/s per round, medians, the zpark/hello ratio (goal >= 0.8)
 # and each server's CPU time per request (utime+stime from /proc/PID/stat / requests).
 #
-#   bench/ping.sh [ROUNDS=5] [SECONDS=5] [CONNECTIONS=50]
+#   bench/ping.sh [ROUNDS=9] [SECONDS=3] [CONNECTIONS=50]
+# Servers are pinned to the last core and wrk to the first (taskset) when there are 2+ cores,
+# so that they do not migrate; set PIN=0 to let the scheduler place them.
 # Environment: ZPARK_BENCH_BUILD (build dir, default build-bench), KEEP_TMP=1 keeps the temp dir.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-ROUNDS=${1:-5}
-SECS=${2:-5}
+ROUNDS=${1:-9}
+SECS=${2:-3}
 CONNS=${3:-50}
+SERVER_PIN=()
+WRK_PIN=()
+if [ "${PIN:-1}" != 0 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  SERVER_PIN=(taskset -c $(($(nproc) - 1)))
+  WRK_PIN=(taskset -c 0)
+fi
 
 bench_build zpark bench-hello-server
 ensure_wrk
@@ -20,17 +28,17 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 machine_note
-echo "wrk -t1 -c$CONNS -d${SECS}s, $ROUNDS rounds; servers and wrk share the machine's cores"
+echo "wrk -t1 -c$CONNS -d${SECS}s, $ROUNDS rounds; ${SERVER_PIN[*]:+servers on core ${SERVER_PIN[2]}, wrk on core 0}"
 
 # --- servers (all on loopback, port 0)
-bg_start "$BENCH_TMP/hello.out" "$BENCH_TMP/hello.err" "$BUILD/bench/bench-hello-server" --port 0
+bg_start "$BENCH_TMP/hello.out" "$BENCH_TMP/hello.err" "${SERVER_PIN[@]}" "$BUILD/bench/bench-hello-server" --port 0
 HELLO_PID=$BG_PID
 HELLO_PORT=$(wait_for_line "$BENCH_TMP/hello.out" 'listening [0-9.]+:[0-9]+' 10 "$HELLO_PID" | sed 's/.*://')
 
 start_zpark() { # LEVEL -> ZPARK_PID, ZPARK_PORT
   # stderr to /dev/null: the cheapest sink for the info-level request lines (a file or
   # journald costs more); the port is read from the socket table instead of the log.
-  bg_start /dev/null /dev/null env -i PATH="$PATH" ZPARK_API_TOKEN=x ZPARK_LISTEN=127.0.0.1:0 \
+  bg_start /dev/null /dev/null "${SERVER_PIN[@]}" env -i PATH="$PATH" ZPARK_API_TOKEN=x ZPARK_LISTEN=127.0.0.1:0 \
     ZPARK_DATA_DIR="$BENCH_TMP/data-$1" ZPARK_LOG_LEVEL="$1" "$BUILD/app/zpark" serve
   ZPARK_PID=$BG_PID
   ZPARK_PORT=$(listen_port "$ZPARK_PID" 10)
@@ -57,7 +65,7 @@ done
 run_wrk() {
   local n=$1 s=$2 c0 c1 out reqs rps errs
   c0=$(cpu_ticks "${PID[$n]}")
-  out=$(timeout $((s + 10)) wrk -t1 -c"$CONNS" -d"${s}s" --latency -H 'Token: x' "${URL[$n]}")
+  out=$(timeout $((s + 10)) "${WRK_PIN[@]}" wrk -t1 -c"$CONNS" -d"${s}s" --latency -H 'Token: x' "${URL[$n]}")
   c1=$(cpu_ticks "${PID[$n]}")
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")

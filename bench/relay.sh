@@ -91,19 +91,21 @@ run_accepts() {
   COMMITS_A=$(awk '$1 == "zpark_outbox_commits_total" {print $2}' <<<"$m")
   DELIVERED_A=$(awk '$1 == "zpark_alerts_delivered_total" {print $2}' <<<"$m")
   CPU_A=$(awk -v d=$((c1 - c0)) -v t="$CLK_TCK" -v n="$(kv ok "$RES_A")" 'BEGIN {printf "%.1f", d * 1e6 / t / n}')
+  DISK_A=$(disk_ms "$BENCH_TMP" 30)
   grep '^first error' <<<"$out" || true
   [ "$(kv errors "$RES_A")" = 0 ] || echo "   !! $(kv errors "$RES_A") alerts were not answered 200"
 }
-A_FMT='%-6s %-9s %10s %8s %8s %8s %8s %11s %10s %9s\n'
+A_FMT='%-6s %-9s %10s %8s %8s %8s %8s %11s %10s %9s %8s\n'
 a_row() { # ROUND LABEL
   printf "$A_FMT" "$1" "$2" "$(kv accepts_per_s "$RES_A")" "$(kv accept_p50_ms "$RES_A")" "$(kv accept_p99_ms "$RES_A")" \
     "$(kv accept_max_ms "$RES_A")" "$COMMITS_A" "$(awk -v a="$(kv ok "$RES_A")" -v c="$COMMITS_A" 'BEGIN {printf "%.1f", a / c}')" \
-    "$DELIVERED_A" "$CPU_A"
+    "$DELIVERED_A" "$CPU_A" "$DISK_A"
 }
 echo
 echo "== (a) accepts: closed loop, $CONNS connections, $RECIPIENTS recipients, ${ACCEPT_SECS}s per run, $ROUNDS rounds"
 echo "   (zpark also delivers to the emulator meanwhile; generator, emulator and zpark share the cores)"
-printf "$A_FMT" round fsync accepts/s p50_ms p99_ms max_ms commits alerts/commit delivered "CPU us/alert"
+printf "$A_FMT" round fsync accepts/s p50_ms p99_ms max_ms commits alerts/commit delivered "CPU us/al" "disk ms"
+echo "   (disk ms: one O_DSYNC 4 KiB write measured right after the run; CPU us/al: zpark CPU per accepted alert)"
 declare -A APS P50 P99
 for r in $(seq "$ROUNDS"); do
   for fsync in true false; do
@@ -152,6 +154,7 @@ for fsync in $B_RUNS; do
   echo "$out_b" | grep -v '^result'
   RES_B[$fsync]=$(grep '^result' <<<"$out_b")
   stop_zpark
+  disk_note "$BENCH_TMP"
 done
 
 # ------------------------------------------------------------------ (d)+(c) storm

@@ -141,7 +141,18 @@ awaitable<void> Relay::run_lane(std::string key) {
     auto& lane = lanes_.at(key);
     if (lane.queue.empty()) break;
     Queued task = lane.queue.front();
-    co_await deliver(key, task);
+    bool broken = false;
+    try {
+      co_await deliver(key, task);
+    } catch (const std::exception& e) {
+      // E.g. the outbox could not record the result (disk full): keep the task, try later.
+      log::error("delivery lane error, retrying", {{"recipient", key}, {"taskid", task.taskid}, {"error", e.what()}});
+      broken = true;
+    }
+    if (broken) {
+      if (!co_await sleep(key, std::chrono::seconds(5))) co_return;
+      continue;
+    }
     if (stopping_) co_return;
     lanes_.at(key).queue.pop_front();
     --stats_.queued;
