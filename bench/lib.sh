@@ -126,6 +126,14 @@ disk_note() {
   echo "disk: one O_DSYNC 4 KiB write (~ one fdatasync) takes $(disk_ms "$1") ms in $1 now"
 }
 
+# source_note: which Zpark was measured (the scripts rebuild from the working tree).
+source_note() {
+  local head dirty
+  head=$(git -C "$BENCH_ROOT" log -1 --format='%h %ad' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null || echo unknown)
+  dirty=$(git -C "$BENCH_ROOT" status --porcelain --untracked-files=no -- . ':!bench' 2>/dev/null | wc -l)
+  echo "zpark: commit $head, plus uncommitted changes in $dirty files outside bench/"
+}
+
 machine_note() {
   echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (other work on the box skews every figure)"
 }

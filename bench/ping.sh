@@ -26,6 +26,7 @@ ensure_wrk
 bench_tmp
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
+source_note
 
 machine_note
 echo "wrk -t1 -c$CONNS -d${SECS}s, $ROUNDS rounds; ${SERVER_PIN[*]:+servers on core ${SERVER_PIN[2]}, wrk on core 0}"

@@ -8,11 +8,12 @@
 #  and (a) and (b) once more on a simulated slow disk: fsync/fdatasync made SLOW_FSYNC_MS
 #      longer by an LD_PRELOAD shim (bench/slow_fsync.cpp), since the outbox's fsyncs run
 #      on Zpark's event-loop thread and this machine's disk varies from 0.1 to 4 ms.
-# Prints a summary table, goal vs measured. Runs in about 2 minutes.
+# Prints a summary table, goal vs measured. Runs in about 1.5 minutes (plus a first build).
 #
 #   bench/relay.sh
 # Environment (defaults): ROUNDS=3 ACCEPT_SECS=5 CONNS=50 RECIPIENTS=100 RATE=200 RATE_SECS=10
-#   STORM=10000 POOL=4 SLOW_FSYNC_MS=4 (0 skips the slow-disk runs) ZPARK_LOG_LEVEL=info ZPARK_BENCH_BUILD=build-bench KEEP_TMP=1 (keep logs)
+#   STORM=10000 POOL=4 SLOW_FSYNC_MS=4 (0 skips the slow-disk runs) ZPARK_LOG_LEVEL=info
+#   ZPARK_BENCH_BUILD=build-bench, KEEP_TMP=1 keeps the temp dir (zpark logs, data dirs).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -33,6 +34,7 @@ SHIM=$BUILD/bench/libbench-slow-fsync.so
 bench_tmp
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
+source_note
 LOAD=$BUILD/bench/bench-alert-load
 machine_note
 
