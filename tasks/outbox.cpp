@@ -122,8 +122,32 @@ Task read_task(const sqlite::Cursor& c) {
 
 // Statements are prepared once: preparing costs about as much as running a small insert.
 struct Outbox::Impl {
+  // State changes after delivery (delivered, failed, attempts, thread roots) commit without
+  // an fsync: they are still durable across a crash or kill -9 (WAL), and the next accept's
+  // fsync carries them to disk. Only a power loss can lose one, which at worst resends an
+  // alert. Accepts keep synchronous=FULL. This keeps fsyncs off the per-delivery path, where
+  // they blocked the event loop once per message.
+  class Relaxed {
+   public:
+    explicit Relaxed(Impl& m) : m_(m) {
+      if (m_.fsync_each_commit) m_.db.exec("PRAGMA synchronous = NORMAL");
+    }
+    ~Relaxed() {
+      try {
+        if (m_.fsync_each_commit) m_.db.exec("PRAGMA synchronous = FULL");
+      } catch (...) {  // cannot fail for a valid pragma; never throw from a destructor
+      }
+    }
+    Relaxed(const Relaxed&) = delete;
+    Relaxed& operator=(const Relaxed&) = delete;
+
+   private:
+    Impl& m_;
+  };
+
   Impl(std::filesystem::path f, const OutboxOptions& opts)
       : file(std::move(f)),
+        fsync_each_commit(opts.fsync_each_commit),
         dedup_window_ms(std::chrono::milliseconds(opts.dedup_window).count()),
         db(open_db(file, opts)),
         txn(db),
@@ -163,6 +187,7 @@ struct Outbox::Impl {
   }
 
   std::filesystem::path file;
+  bool fsync_each_commit;
   std::int64_t dedup_window_ms;
   sqlite::Db db;
   sqlite::Transaction::Statements txn;
@@ -235,23 +260,27 @@ std::optional<Task> Outbox::find(const std::string& taskid) const {
 }
 
 bool Outbox::mark_attempt(const std::string& taskid, int attempts) {
+  Impl::Relaxed relaxed(*impl_);
   impl_->set_attempts(taskid, attempts).run();
   return impl_->db.changes() > 0;
 }
 
 bool Outbox::mark_delivered(const std::string& taskid, const std::string& webex_id,
                             std::int64_t now_ms) {
+  Impl::Relaxed relaxed(*impl_);
   return impl_->finish_task(taskid, TaskState::delivered, webex_id, std::nullopt, now_ms);
 }
 
 bool Outbox::mark_failed(const std::string& taskid, const std::string& reason,
                          std::int64_t now_ms) {
+  Impl::Relaxed relaxed(*impl_);
   return impl_->finish_task(taskid, TaskState::failed, std::nullopt, reason, now_ms);
 }
 
 void Outbox::remember_thread(const std::string& event_id, const std::string& recipient,
                              const std::string& message_id, const std::string& room_id,
                              const std::string& markdown, std::int64_t now_ms) {
+  Impl::Relaxed relaxed(*impl_);
   impl_->upsert_thread(event_id, recipient, message_id, room_id, markdown, now_ms).run();
 }
 
