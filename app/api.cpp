@@ -55,24 +55,25 @@ boost::asio::awaitable<net::Response> Api::handle(net::Request req) {
   if (!m.route) co_return json_message(http::status::not_found, fmt::format("No such resource: {}", path_of(req.target())));
   const Route& r = *m.route;
 
-  std::string allow;
   bool allowed = false;
-  for (auto v : r.methods) {
-    allow += (allow.empty() ? "" : ", ") + std::string(http::to_string(v));
+  for (auto v : r.methods)
     if (v == req.method() || (v == http::verb::get && req.method() == http::verb::head)) allowed = true;
-  }
-  bool has_get = std::find(r.methods.begin(), r.methods.end(), http::verb::get) != r.methods.end();
-  allow += has_get ? ", HEAD, OPTIONS" : ", OPTIONS";
+  auto allow = [&r] {  // only needed for OPTIONS and 405
+    std::string text;
+    for (auto v : r.methods) text += (text.empty() ? "" : ", ") + std::string(http::to_string(v));
+    bool has_get = std::find(r.methods.begin(), r.methods.end(), http::verb::get) != r.methods.end();
+    return text + (has_get ? ", HEAD, OPTIONS" : ", OPTIONS");
+  };
   if (req.method() == http::verb::options) {
     net::Response res{http::status::ok, 11};
-    res.set(http::field::allow, allow);
+    res.set(http::field::allow, allow());
     res.prepare_payload();
     co_return res;
   }
   if (!allowed) {
     auto res = json_message(http::status::method_not_allowed,
-                            fmt::format("Method {} is not allowed here; allowed: {}", req.method_string(), allow));
-    res.set(http::field::allow, allow);
+                            fmt::format("Method {} is not allowed here; allowed: {}", req.method_string(), allow()));
+    res.set(http::field::allow, allow());
     co_return res;
   }
   if (r.needs_token && !authorized(req, api_token_)) {
@@ -93,7 +94,7 @@ boost::asio::awaitable<net::Response> Api::handle(net::Request req) {
 
 void Api::completed(const net::Exchange& e) {
   auto m = match(e.target);
-  const std::string route = m.route ? m.route->name : (e.method == "-" ? "invalid" : "unknown");
+  const std::string_view route = m.route ? std::string_view(m.route->name) : (e.method == "-" ? "invalid" : "unknown");
   metrics_.observe(route, e.status, e.duration);
   if (log::enabled(log::Level::info)) {
     const double ms = std::chrono::duration<double, std::milli>(e.duration).count();

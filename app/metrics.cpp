@@ -4,9 +4,11 @@
 
 namespace zpark::app {
 
-void HttpMetrics::observe(const std::string& route, unsigned status, std::chrono::steady_clock::duration d) {
-  ++requests_[{route, status}];
-  auto& h = latency_[route];
+void HttpMetrics::observe(std::string_view route, unsigned status, std::chrono::steady_clock::duration d) {
+  auto it = routes_.find(route);
+  if (it == routes_.end()) it = routes_.emplace(std::string(route), RouteFigures{}).first;
+  ++it->second.by_status[status];
+  auto& h = it->second.latency;
   const double seconds = std::chrono::duration<double>(d).count();
   for (std::size_t i = 0; i < kBuckets.size(); ++i)
     if (seconds <= kBuckets[i]) ++h.buckets[i];
@@ -17,11 +19,13 @@ void HttpMetrics::observe(const std::string& route, unsigned status, std::chrono
 void HttpMetrics::render(std::string& out) const {
   out += "# HELP zpark_http_requests_total HTTP requests answered, by route and status.\n";
   out += "# TYPE zpark_http_requests_total counter\n";
-  for (auto& [key, n] : requests_)
-    out += fmt::format("zpark_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", key.first, key.second, n);
+  for (auto& [route, figures] : routes_)
+    for (auto& [status, n] : figures.by_status)
+      out += fmt::format("zpark_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", route, status, n);
   out += "# HELP zpark_http_request_duration_seconds Time from the first byte of a request to its answer.\n";
   out += "# TYPE zpark_http_request_duration_seconds histogram\n";
-  for (auto& [route, h] : latency_) {
+  for (auto& [route, figures] : routes_) {
+    const auto& h = figures.latency;
     for (std::size_t i = 0; i < kBuckets.size(); ++i)
       out += fmt::format("zpark_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n", route,
                          kBuckets[i], h.buckets[i]);

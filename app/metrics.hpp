@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace zpark::app {
@@ -14,7 +15,7 @@ class HttpMetrics {
  public:
   static constexpr std::array<double, 10> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                    0.025,  0.05,  0.1,    0.5,   1.0};
-  void observe(const std::string& route, unsigned status, std::chrono::steady_clock::duration d);
+  void observe(std::string_view route, unsigned status, std::chrono::steady_clock::duration d);
   void set_open_connections(std::size_t n) { open_connections_ = n; }
   // Appends the HTTP metrics in Prometheus text format.
   void render(std::string& out) const;
@@ -25,8 +26,12 @@ class HttpMetrics {
     std::uint64_t count = 0;
     double sum = 0;
   };
-  std::map<std::pair<std::string, unsigned>, std::uint64_t> requests_;
-  std::map<std::string, Histogram> latency_;
+  struct RouteFigures {
+    std::map<unsigned, std::uint64_t> by_status;
+    Histogram latency;
+  };
+  // std::less<> finds by string_view: no allocation per request.
+  std::map<std::string, RouteFigures, std::less<>> routes_;
   std::size_t open_connections_ = 0;
 };
 
