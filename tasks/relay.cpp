@@ -70,6 +70,8 @@ awaitable<std::vector<Accepted>> Relay::accept(std::vector<spark::Alert> alerts)
   batch_.push_back(&p);
   if (!flush_scheduled_) {
     flush_scheduled_ = true;
+    flush_seen_ = 0;
+    flush_rounds_ = 0;
     // Runs after every handler that is ready now: their alerts share one commit.
     asio::post(ex_, [this] { flush(); });
   }
@@ -79,6 +81,15 @@ awaitable<std::vector<Accepted>> Relay::accept(std::vector<spark::Alert> alerts)
 }
 
 void Relay::flush() {
+  // While more alerts keep joining (other connections' reads completing in this turn of the
+  // loop), wait one more turn: one fsync then covers them all. Bounded, so a steady stream
+  // cannot hold a commit back.
+  if (batch_.size() > flush_seen_ && flush_rounds_ < 4) {
+    flush_seen_ = batch_.size();
+    ++flush_rounds_;
+    asio::post(ex_, [this] { flush(); });
+    return;
+  }
   flush_scheduled_ = false;
   auto batch = std::move(batch_);
   batch_.clear();

@@ -87,6 +87,8 @@ class Relay {
   std::unordered_map<std::string, Lane> lanes_;
   std::vector<PendingAccept*> batch_;
   bool flush_scheduled_ = false;
+  std::size_t flush_seen_ = 0;  // batch size at the last look, to see whether it still grows
+  int flush_rounds_ = 0;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point paused_until_{};
   std::mt19937_64 rng_{std::random_device{}()};
