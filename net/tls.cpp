@@ -1,5 +1,9 @@
 #include "net/tls.hpp"
 
+#include <filesystem>
+
+#include <cstdlib>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -22,6 +26,19 @@ void min_tls12(ssl::context& ctx) {
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
 }
 
+// The system's CAs. Where a hashed certificate directory exists (Debian: /etc/ssl/certs), it
+// is read lazily, one issuer at a time; loading the whole bundle file up front costs ~3 MiB
+// of memory for the life of the process. SSL_CERT_FILE / SSL_CERT_DIR are honoured.
+void load_system_cas(ssl::context& ctx, boost::system::error_code& ec) {
+  const char* dir = std::getenv(X509_get_default_cert_dir_env());
+  if (!dir) dir = X509_get_default_cert_dir();
+  std::error_code fec;
+  const bool hashed_dir = !std::getenv(X509_get_default_cert_file_env()) && std::filesystem::is_directory(dir, fec) &&
+                          !std::filesystem::is_empty(dir, fec);
+  if (hashed_dir && SSL_CTX_load_verify_dir(ctx.native_handle(), dir) == 1) return;
+  ctx.set_default_verify_paths(ec);
+}
+
 }  // namespace
 
 ssl::context make_client_tls_context(const std::string& ca_file, bool verify_peer) {
@@ -31,7 +48,7 @@ ssl::context make_client_tls_context(const std::string& ca_file, bool verify_pee
   ctx.set_verify_mode(verify_peer ? ssl::verify_peer : ssl::verify_none);
   boost::system::error_code ec;
   // A container without system CA certificates still works with ca_file alone.
-  ctx.set_default_verify_paths(ec);
+  load_system_cas(ctx, ec);
   if (!ca_file.empty()) {
     require_readable(ca_file, "CA file");
     ctx.load_verify_file(ca_file, ec);
