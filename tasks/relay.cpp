@@ -111,8 +111,8 @@ void Relay::flush() {
         ++stats_.accepted;
         enqueue(row.recipient, Queued{acc.taskid, row.payload, now, 0});
       }
-  } catch (...) {
-    log::error("outbox write failed: alerts refused");
+  } catch (const std::exception& e) {
+    log::error("outbox write failed: alerts refused", {{"count", rows.size()}, {"error", e.what()}});
     for (auto* p : batch) p->error = std::current_exception();
   }
   for (auto* p : batch) {
