@@ -286,3 +286,10 @@ BOOST_AUTO_TEST_CASE(bad_tls_files_stop_start_up_with_the_file_named) {
   BOOST_TEST(z.proc->wait_exit(5s) != 0);
   BOOST_TEST(z.proc->log().find("/nonexistent/cert.pem") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(port_only_listens_on_ipv4_and_ipv6) {
+  Zpark z(Env{{"ZPARK_LISTEN", ":0"}});
+  const auto port = std::to_string(port_of(z.addr()));
+  BOOST_TEST(request("127.0.0.1:" + port, verb::get, "/healthz").status == 200u);
+  BOOST_TEST(request("[::1]:" + port, verb::get, "/healthz").status == 200u);
+}
