@@ -9,7 +9,7 @@ namespace zpark::tasks {
 
 struct RetryPolicy {
   std::chrono::milliseconds base{1000};      // first retry delay
-  std::chrono::milliseconds cap{60000};      // longest delay between retries
+  std::chrono::milliseconds cap{30000};      // longest delay: delivery resumes soon after an outage
   std::chrono::seconds default_retry_after{15};  // a 429 without Retry-After
 };
 

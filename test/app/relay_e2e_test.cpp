@@ -324,3 +324,20 @@ BOOST_AUTO_TEST_CASE(a_second_instance_on_the_same_data_dir_is_refused) {
   BOOST_TEST(second.wait_exit(5s) != 0);
   BOOST_TEST(second.log().find("another zpark is already using ZPARK_DATA_DIR") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(alerts_accepted_during_a_webex_outage_are_delivered_after_it) {
+  Setup s;
+  BOOST_REQUIRE(s.eventually([&] { return request(s.addr, verb::get, "/readyz").status == 200; }));
+  const auto port = port_of(s.emu->url().substr(8));
+  s.emu.reset();  // Webex is down: connections refused
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(str(s.alert(body("a@example.com", "outage-" + std::to_string(i))).json(), "taskid"));
+  std::this_thread::sleep_for(3s);
+  BOOST_TEST(s.task_state(ids[0]) == "pending");
+  s.emu = std::make_unique<Emulator>(s.dir.path(), "server", port);  // back, same address
+  BOOST_REQUIRE(s.eventually([&] { return s.emu->messages().size() == 5; }, 30s));
+  auto msgs = s.emu->messages();
+  for (int i = 0; i < 5; ++i)
+    BOOST_TEST(str(msgs[i], "markdown").find("**outage-" + std::to_string(i) + "**") == 0u);
+  for (auto& id : ids) BOOST_TEST(s.task_state(id) == "delivered");
+}

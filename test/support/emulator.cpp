@@ -20,12 +20,12 @@ std::string run_command(const std::string& command) {
   return out;
 }
 
-Emulator::Emulator(const std::string& workdir, const std::string& cert) {
+Emulator::Emulator(const std::string& workdir, const std::string& cert, unsigned short port) {
   const auto certs = env_or_fail("ZPARK_TEST_CERTS");
   proc_ = std::make_unique<Process>(
       std::vector<std::string>{env_or_fail("WEBEX_EMULATOR_BIN"), "--cert", certs + "/" + cert + ".pem", "--key",
-                               certs + "/" + cert + ".key", "--port", "0", "--token", "test-token"},
-      std::map<std::string, std::string>{}, workdir + "/emulator.log");
+                               certs + "/" + cert + ".key", "--port", std::to_string(port), "--token", "test-token"},
+      std::map<std::string, std::string>{}, workdir + "/emulator-" + std::to_string(port) + ".log");
   if (!proc_->wait_log("listening ", std::chrono::seconds(10)))
     throw std::runtime_error("emulator did not start:\n" + proc_->log());
   auto log = proc_->log();

@@ -16,7 +16,8 @@ std::string run_command(const std::string& command);
 class Emulator {
  public:
   // `cert` is "server" (signed by the test CA) or "wrong-server" (signed by another CA).
-  explicit Emulator(const std::string& workdir, const std::string& cert = "server");
+  // `port` 0 picks a free one; a given port restarts an emulator where an earlier one was.
+  explicit Emulator(const std::string& workdir, const std::string& cert = "server", unsigned short port = 0);
   std::string api_url() const { return url_ + "/v1"; }
   std::string ca_file() const;
   boost::json::value get(const std::string& path) const;
