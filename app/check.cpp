@@ -1,6 +1,7 @@
 #include "app/check.hpp"
 
 #include "app/check_zabbix.hpp"
+#include "app/relay_wiring.hpp"
 
 #include "spark/webex_client.hpp"
 
@@ -20,9 +21,7 @@ asio::awaitable<bool> check_webex(const conf::Settings& s, std::string& report) 
     report = "Webex: SPARK_ACCESS_TOKEN not set (dry-run: messages are printed, not sent)";
     co_return true;
   }
-  net::ClientOptions opts;
-  opts.base_url = s.webex_api_url;
-  opts.ca_file = s.webex_ca_file;
+  auto opts = webex_client_options(s);
   opts.pool_size = 1;
   opts.request_timeout = std::chrono::seconds(15);
   spark::WebexClient client(co_await asio::this_coro::executor, s.spark_token, opts);

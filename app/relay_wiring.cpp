@@ -38,6 +38,14 @@ int lock_data_dir(const std::string& dir) {
 
 }  // namespace
 
+net::ClientOptions webex_client_options(const conf::Settings& s) {
+  net::ClientOptions opts;
+  opts.base_url = s.webex_api_url;
+  opts.pool_size = s.webex_pool_size;
+  opts.ca_file = s.webex_ca_file;
+  return opts;
+}
+
 AlertPath::AlertPath(asio::io_context& io, const conf::Settings& s, Api& api)
     : io_(io), settings_(s), lock_fd_(lock_data_dir(s.data_dir)) {
   outbox_ = std::make_unique<tasks::Outbox>(tasks::OutboxOptions{s.data_dir, s.fsync, s.dedup_window});
@@ -48,11 +56,7 @@ AlertPath::AlertPath(asio::io_context& io, const conf::Settings& s, Api& api)
     token_ok_ = true;
     token_problem_.clear();
   } else {
-    net::ClientOptions opts;
-    opts.base_url = s.webex_api_url;
-    opts.pool_size = s.webex_pool_size;
-    opts.ca_file = s.webex_ca_file;
-    webex_ = std::make_unique<spark::WebexClient>(io.get_executor(), s.spark_token, opts);
+    webex_ = std::make_unique<spark::WebexClient>(io.get_executor(), s.spark_token, webex_client_options(s));
     sink = webex_.get();
   }
   tasks::RelayOptions ro;

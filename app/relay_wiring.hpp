@@ -13,6 +13,9 @@
 
 namespace zpark::app {
 
+// Client options for the Webex API from the settings (URL, CA file, pool size).
+net::ClientOptions webex_client_options(const conf::Settings& s);
+
 class AlertPath {
  public:
   // Throws std::runtime_error / std::invalid_argument with a clear message (outbox path,

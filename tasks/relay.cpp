@@ -226,9 +226,7 @@ awaitable<void> Relay::deliver(std::string key, Queued task) {
     }
     // A 429 seen by any lane pauses them all.
     if (auto now = std::chrono::steady_clock::now(); now < paused_until_) {
-      stats_.paused = true;
       if (!co_await sleep(key, std::chrono::duration_cast<std::chrono::milliseconds>(paused_until_ - now))) co_return;
-      stats_.paused = std::chrono::steady_clock::now() < paused_until_;
       continue;
     }
     auto r = co_await send_parts(alert, parts, next_part, first_id, parent);

@@ -32,7 +32,7 @@ struct RelayStats {
   std::uint64_t webex_sends = 0, commits = 0;
   std::size_t queued = 0;  // in lanes, not yet delivered
   std::size_t lanes = 0;
-  bool paused = false;
+  bool paused = false;     // derived in stats() from the pause deadline
 };
 
 // Milliseconds since the epoch; injectable for tests.
