@@ -1,0 +1,41 @@
+#pragma once
+// Chat replies of the bot commands, in Webex markdown. Every piece of Zabbix text is escaped
+// so it cannot break the layout or mention anyone; every reply fits one message (7439 bytes),
+// cut with a note when needed. Pure functions.
+#include "zabbix/report_data.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace zpark::spark {
+
+// Escapes markdown and mention syntax in text from Zabbix or users: * _ ` ~ [ ] ( ) # > | \ < >
+// and leading list markers, newlines become spaces, control characters dropped.
+std::string escape_markdown(std::string_view text);
+
+// Who asked: for the greeting in group rooms.
+struct Caller {
+  std::string email;
+  std::string display_name;  // may be empty
+  bool group_room = false;   // greet with a mention only in group rooms
+};
+
+std::string help_reply(const Caller& caller, std::string_view contact_info);
+// `now` (unix seconds) for the ages. `filtered` says whether filters were given (wording).
+std::string issues_reply(const Caller& caller, const zabbix::ProblemReport& report,
+                         std::int64_t now, bool filtered);
+std::string status_reply(const Caller& caller, const zabbix::StatusReport& status);
+std::string host_reply(const Caller& caller, const zabbix::HostLookup& lookup,
+                       std::string_view asked_name, std::int64_t now);
+// Unknown command or a bad argument: one short line pointing to `help`.
+std::string unknown_reply(const Caller& caller, std::string_view problem);
+// First Zabbix failure: trouble reaching Zabbix, will retry; names the contact when set.
+std::string zabbix_trouble_reply(const Caller& caller, std::string_view contact_info);
+// Retries exhausted: gave up; names the contact when set.
+std::string zabbix_gave_up_reply(const Caller& caller, std::string_view contact_info);
+
+// "5m", "3h 12m", "2d 4h".
+std::string format_age(std::int64_t seconds);
+
+}  // namespace zpark::spark
