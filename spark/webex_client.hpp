@@ -24,10 +24,13 @@ class WebexClient final : public MessageSink {
   // GET /people/me: proves the token. On failure `error` says what to do.
   boost::asio::awaitable<SendResult> who_am_i(Identity& out);
 
+  // Any Webex API call with the bot's token; the answer's JSON body goes to `body_out` when
+  // given. Errors as in send(): status, TrackingID, Retry-After and a readable text.
+  boost::asio::awaitable<SendResult> call(net::RequestSpec spec, boost::json::value* body_out);
+
   net::HttpClient& http() { return http_; }
 
  private:
-  boost::asio::awaitable<SendResult> call(net::RequestSpec spec, boost::json::value* body_out);
   std::string token_;
   net::HttpClient http_;
 };

@@ -9,8 +9,12 @@
 
 namespace zpark::zabbix {
 
-// Zabbix severities 0..5: Not classified, Information, Warning, Average, High, Disaster.
-const char* severity_name(int severity);
+// Zabbix severities 0..5, as the frontend names them.
+inline const char* severity_name(int severity) {
+  static constexpr const char* names[] = {"Not classified", "Information", "Warning",
+                                          "Average",        "High",        "Disaster"};
+  return severity >= 0 && severity <= 5 ? names[severity] : "Unknown";
+}
 
 // `show issues` filters. Defaults give the original's report.
 struct ProblemFilter {
