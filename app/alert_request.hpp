@@ -1,7 +1,9 @@
 #pragma once
 // Reading POST /api/v1/alert bodies: the original fields (to, subject, optional message)
 // with the original's leniency (scalars as text, first element of a list, null = missing),
-// plus the optional event fields sent by Zpark's Zabbix media type.
+// plus the optional event fields sent by Zpark's Zabbix media type. `to` may also be a list
+// of recipients; a recipient named twice gets one alert; control characters other than
+// newline and tab are dropped from the text.
 #include "spark/alert.hpp"
 
 #include <boost/json/value.hpp>

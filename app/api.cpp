@@ -50,38 +50,63 @@ std::size_t Api::body_limit(const http::request_header<>& header) {
   return m.route && m.route->body_limit ? m.route->body_limit : 8192;
 }
 
-boost::asio::awaitable<net::Response> Api::handle(net::Request req) {
-  auto m = match(req.target());
-  if (!m.route) co_return json_message(http::status::not_found, fmt::format("No such resource: {}", path_of(req.target())));
-  const Route& r = *m.route;
+namespace {
 
+std::string allowed_methods(const Route& r) {  // only needed for OPTIONS and 405
+  std::string text;
+  for (auto v : r.methods) text += (text.empty() ? "" : ", ") + std::string(http::to_string(v));
+  bool has_get = std::find(r.methods.begin(), r.methods.end(), http::verb::get) != r.methods.end();
+  return text + (has_get ? ", HEAD, OPTIONS" : ", OPTIONS");
+}
+
+// The liveness probe, answered even at the connection limit.
+constexpr std::string_view kLivenessPath = "/healthz";
+
+}  // namespace
+
+std::optional<net::Response> Api::refusal(const http::request_header<>& header, const Match& m) const {
+  if (!m.route) return json_message(http::status::not_found, fmt::format("No such resource: {}", path_of(header.target())));
+  const Route& r = *m.route;
+  if (header.method() == http::verb::options) return std::nullopt;
   bool allowed = false;
   for (auto v : r.methods)
-    if (v == req.method() || (v == http::verb::get && req.method() == http::verb::head)) allowed = true;
-  auto allow = [&r] {  // only needed for OPTIONS and 405
-    std::string text;
-    for (auto v : r.methods) text += (text.empty() ? "" : ", ") + std::string(http::to_string(v));
-    bool has_get = std::find(r.methods.begin(), r.methods.end(), http::verb::get) != r.methods.end();
-    return text + (has_get ? ", HEAD, OPTIONS" : ", OPTIONS");
-  };
-  if (req.method() == http::verb::options) {
-    net::Response res{http::status::ok, 11};
-    res.set(http::field::allow, allow());
-    res.prepare_payload();
-    co_return res;
-  }
+    if (v == header.method() || (v == http::verb::get && header.method() == http::verb::head)) allowed = true;
   if (!allowed) {
     auto res = json_message(http::status::method_not_allowed,
-                            fmt::format("Method {} is not allowed here; allowed: {}", req.method_string(), allow()));
-    res.set(http::field::allow, allow());
-    co_return res;
+                            fmt::format("Method {} is not allowed here; allowed: {}", header.method_string(),
+                                        allowed_methods(r)));
+    res.set(http::field::allow, allowed_methods(r));
+    return res;
   }
-  if (r.needs_token && !authorized(req, api_token_)) {
-    log::warn("unauthorized API request", {{"path", path_of(req.target())},
-                                           {"reason", presented_token(req).empty() ? "no token" : "wrong token"}});
-    co_return json_message(http::status::unauthorized,
-                           "Missing or wrong API token: send it in the Token header "
-                           "(or Authorization: Bearer)");
+  if (r.needs_token && !authorized(header, api_token_)) {
+    log::warn("unauthorized API request", {{"path", path_of(header.target())},
+                                           {"reason", presented_token(header).empty() ? "no token" : "wrong token"}});
+    return json_message(http::status::unauthorized,
+                        "Missing or wrong API token: send it in the Token header "
+                        "(or Authorization: Bearer)");
+  }
+  return std::nullopt;
+}
+
+std::optional<net::Response> Api::answer_from_header(const http::request_header<>& header) {
+  return refusal(header, match(header.target()));
+}
+
+bool Api::answer_when_full(const http::request_header<>& header) {
+  auto m = match(header.target());
+  return m.route && m.route->path == kLivenessPath;
+}
+
+boost::asio::awaitable<net::Response> Api::handle(net::Request req) {
+  auto m = match(req.target());
+  // The server asked answer_from_header already; asking again keeps handle() safe on its own.
+  if (auto refused = refusal(req, m)) co_return std::move(*refused);
+  const Route& r = *m.route;
+  if (req.method() == http::verb::options) {
+    net::Response res{http::status::ok, 11};
+    res.set(http::field::allow, allowed_methods(r));
+    res.prepare_payload();
+    co_return res;
   }
   const bool head = req.method() == http::verb::head;
   auto res = co_await r.fn(std::move(req), std::move(m.tail));

@@ -4,9 +4,9 @@
 
 namespace zpark::app {
 
-std::string_view presented_token(const net::Request& req) {
-  if (auto it = req.find("Token"); it != req.end()) return it->value();
-  if (auto it = req.find(boost::beast::http::field::authorization); it != req.end()) {
+std::string_view presented_token(const boost::beast::http::fields& header) {
+  if (auto it = header.find("Token"); it != header.end()) return it->value();
+  if (auto it = header.find(boost::beast::http::field::authorization); it != header.end()) {
     std::string_view v = it->value();
     constexpr std::string_view bearer = "Bearer ";
     if (v.size() > bearer.size() && boost::beast::iequals(v.substr(0, bearer.size()), bearer))
@@ -21,8 +21,8 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-bool authorized(const net::Request& req, std::string_view expected) {
-  auto token = presented_token(req);
+bool authorized(const boost::beast::http::fields& header, std::string_view expected) {
+  auto token = presented_token(header);
   return !token.empty() && !expected.empty() && constant_time_equal(token, expected);
 }
 

@@ -7,9 +7,10 @@
 
 namespace zpark::app {
 
-// The token the client presented, empty when none.
-std::string_view presented_token(const net::Request& req);
+// The token the client presented, empty when none. Takes the header alone so that a request
+// can be refused before its body is read.
+std::string_view presented_token(const boost::beast::http::fields& header);
 bool constant_time_equal(std::string_view a, std::string_view b);
-bool authorized(const net::Request& req, std::string_view expected);
+bool authorized(const boost::beast::http::fields& header, std::string_view expected);
 
 }  // namespace zpark::app

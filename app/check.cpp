@@ -63,6 +63,13 @@ int run_check(const conf::Settings& s) {
   });
   io.run();
   std::printf("%s\n%s\n", webex.c_str(), zabbix.report.c_str());
+  if (auto off = s.commands_off_reason(); !off.empty())
+    std::printf("Bot commands: off: %s\n", off.c_str());
+  else if (s.trusted_users.empty())
+    std::printf("Bot commands: on, but SPARK_TRUSTED_USERS is empty: nobody will be answered\n");
+  else
+    std::printf("Bot commands: on (webhook at %s/api/v1/webhook)\n",
+                s.server_url.empty() ? "ZPARK_SERVER_URL" : s.server_url.c_str());
   return ok ? 0 : 1;
 }
 

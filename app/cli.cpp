@@ -2,6 +2,7 @@
 
 #include "app/check.hpp"
 #include "app/service.hpp"
+#include "app/webhook_cli.hpp"
 #include "conf/settings.hpp"
 #include "conf/version.hpp"
 
@@ -21,6 +22,7 @@ Relays Zabbix alerts to Webex and answers Webex bot commands.
 Commands:
   serve      run the service in the foreground (the default)
   check      validate the settings (secrets hidden), prove the Webex token and Zabbix login
+  webhook    create | list [--json] | delete ID: the bot's Webex webhook at ZPARK_SERVER_URL
   version    print the version
   help       print this text
 
@@ -35,6 +37,7 @@ in dry-run mode and prints what it would send to Webex.
 
 struct Args {
   std::string command = "serve";
+  std::vector<std::string> rest;  // words after the command (webhook verbs)
   std::optional<std::string> config;
 };
 
@@ -61,6 +64,8 @@ std::optional<Args> parse(int argc, char** argv) {
     } else if (!arg.starts_with("-") && !have_command) {
       a.command = arg;
       have_command = true;
+    } else if (have_command && a.command == "webhook") {
+      a.rest.push_back(arg);
     } else {
       std::fprintf(stderr, "zpark: unknown argument '%s'; see zpark --help\n", arg.c_str());
       return std::nullopt;
@@ -82,7 +87,7 @@ int run_cli(int argc, char** argv) {
     std::printf("zpark %s\n", conf::kVersion);
     return 0;
   }
-  if (args->command != "serve" && args->command != "check") {
+  if (args->command != "serve" && args->command != "check" && args->command != "webhook") {
     std::fprintf(stderr, "zpark: unknown command '%s'; see zpark --help\n", args->command.c_str());
     return 2;
   }
@@ -94,6 +99,7 @@ int run_cli(int argc, char** argv) {
     return 78;  // EX_CONFIG
   }
   if (args->command == "check") return run_check(settings);
+  if (args->command == "webhook") return run_webhook_cli(settings, args->rest);
   try {
     return serve(settings);
   } catch (const std::exception& e) {

@@ -35,6 +35,9 @@ void HttpMetrics::render(std::string& out) const {
   }
   render_metric(out, "zpark_http_connections_open", "gauge", "Open client connections.",
                 static_cast<double>(open_connections_));
+  render_metric(out, "zpark_http_refused_total", "counter",
+                "Connections answered 503 (or closed, TLS) because the connection limit was reached.",
+                static_cast<double>(refused_));
 }
 
 void render_metric(std::string& out, const char* name, const char* type, const char* help, double value,

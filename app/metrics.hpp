@@ -17,6 +17,7 @@ class HttpMetrics {
                                                    0.025,  0.05,  0.1,    0.5,   1.0};
   void observe(std::string_view route, unsigned status, std::chrono::steady_clock::duration d);
   void set_open_connections(std::size_t n) { open_connections_ = n; }
+  void count_refused() { ++refused_; }  // a connection got 503 at the connection limit
   // Appends the HTTP metrics in Prometheus text format.
   void render(std::string& out) const;
 
@@ -33,6 +34,7 @@ class HttpMetrics {
   // std::less<> finds by string_view: no allocation per request.
   std::map<std::string, RouteFigures, std::less<>> routes_;
   std::size_t open_connections_ = 0;
+  std::uint64_t refused_ = 0;
 };
 
 // Helpers for other figures: "# HELP/# TYPE" header plus one sample line.

@@ -122,6 +122,7 @@ asio::awaitable<void> AlertPath::prove_token() {
       token_ok_ = true;
       token_problem_.clear();
       log::info("Webex token accepted", {{"bot", me.email}, {"name", me.display_name}});
+      if (on_identity_) on_identity_(me);
       co_return;
     }
     if (r.status == 401)

@@ -26,6 +26,12 @@ class AlertPath {
   void start();  // resumes pending alerts, starts the token check
   void stop();
 
+  // For the bot commands, which reply through the same lanes: null Webex client in dry-run.
+  spark::WebexClient* webex() { return webex_.get(); }
+  tasks::Relay& relay() { return *relay_; }
+  // Called once the token check learned the bot's identity (GET /people/me).
+  void on_identity(std::function<void(const spark::Identity&)> fn) { on_identity_ = std::move(fn); }
+
  private:
   boost::asio::awaitable<void> prove_token();
 
@@ -39,6 +45,7 @@ class AlertPath {
   bool token_ok_ = false;
   std::string token_problem_ = "Webex token not checked yet";
   bool stopping_ = false;
+  std::function<void(const spark::Identity&)> on_identity_;
 };
 
 }  // namespace zpark::app

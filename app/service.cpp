@@ -2,6 +2,7 @@
 
 #include "app/api.hpp"
 #include "app/basic_routes.hpp"
+#include "app/command_path.hpp"
 #include "app/relay_wiring.hpp"
 #include "conf/log.hpp"
 #include "conf/version.hpp"
@@ -29,8 +30,9 @@ net::ServerLimits limits_from(const conf::Settings& s) {
 }
 
 asio::awaitable<void> stop_gracefully(asio::io_context& io, net::HttpServer& server, AlertPath& alerts,
-                                      std::chrono::milliseconds deadline) {
+                                      CommandPath& commands, std::chrono::milliseconds deadline) {
   co_await server.shutdown(deadline);
+  commands.stop();
   alerts.stop();  // what is not delivered yet stays in the outbox for the next start
   io.stop();
 }
@@ -45,6 +47,7 @@ int serve(const conf::Settings& s) {
   asio::io_context io(1);
   Api api(s.api_token, s.path_prefix);
   AlertPath alerts(io, s, api);
+  CommandPath commands(io, s, api, alerts);
   add_basic_routes(api, {alerts.readiness()});
 
   std::shared_ptr<asio::ssl::context> tls;
@@ -64,7 +67,7 @@ int serve(const conf::Settings& s) {
     if (ec || stopping) return;
     stopping = true;
     log::info("stopping", {{"signal", sig}});
-    asio::co_spawn(io, stop_gracefully(io, server, alerts, s.shutdown_timeout), asio::detached);
+    asio::co_spawn(io, stop_gracefully(io, server, alerts, commands, s.shutdown_timeout), asio::detached);
   });
   io.run();
   log::info("stopped");

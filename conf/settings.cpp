@@ -202,7 +202,13 @@ Settings load_settings(const Environment& env, const std::optional<std::string>&
 
   set_string(src, "SPARK_ACCESS_TOKEN", s.spark_token);
   set_string(src, "SPARK_WEBHOOK_SECRET", s.webhook_secret);
-  if (auto v = src.get("SPARK_TRUSTED_USERS")) s.trusted_users = split_list(*v);
+  if (auto v = src.get("SPARK_TRUSTED_USERS")) {
+    // The original took a Python list (['a@example.com', '@example.org']): accept its brackets
+    // and quotes too.
+    std::string plain;
+    for (char c : *v) plain += (c == '[' || c == ']' || c == '\'' || c == '"') ? ' ' : c;
+    s.trusted_users = split_list(plain);
+  }
   set_string(src, "ZPARK_CONTACT_INFO", s.contact_info);
   set_string(src, "WEBEX_API_URL", s.webex_api_url);
   check_url("WEBEX_API_URL", s.webex_api_url, false);
@@ -216,6 +222,12 @@ Settings load_settings(const Environment& env, const std::optional<std::string>&
   set_string(src, "ZABBIX_API_TOKEN", s.zabbix_api_token);
   set_bool(src, "ZABBIX_TLS_CERT_VERIFY", s.zabbix_tls_verify);
   set_string(src, "ZABBIX_CA_FILE", s.zabbix_ca_file);
+  set_string(src, "ZABBIX_SERVER_ADDRESS", s.zabbix_server_address);
+  if (s.zabbix_server_address.find_first_of(" /") != std::string::npos)
+    throw SettingsError("ZABBIX_SERVER_ADDRESS", "'" + s.zabbix_server_address +
+                                                     "' is not HOST or HOST:PORT of the Zabbix server (trapper port, 10051)");
+  set_number(src, "ZPARK_COMMAND_RETRIES", s.command_retries, 0, 20);
+  set_seconds(src, "ZPARK_COMMAND_RETRY_DELAY", s.command_retry_delay, 1, 3600);
 
   set_string(src, "ZPARK_DATA_DIR", s.data_dir);
   if (s.data_dir.empty()) throw SettingsError("ZPARK_DATA_DIR", "is empty; name a writable directory");
@@ -229,6 +241,14 @@ Settings load_settings(const Environment& env, const std::optional<std::string>&
   if (s.log_level != "debug" && s.log_level != "info" && s.log_level != "warn" && s.log_level != "error")
     throw SettingsError("ZPARK_LOG_LEVEL", "'" + s.log_level + "' is not debug, info, warn or error");
   return s;
+}
+
+std::string Settings::commands_off_reason() const {
+  if (webhook_secret.empty())
+    return "SPARK_WEBHOOK_SECRET is not set: bot commands are off (set it and register the webhook "
+           "with `zpark webhook create`)";
+  if (dry_run()) return "SPARK_ACCESS_TOKEN is not set (dry-run): bot commands are off";
+  return {};
 }
 
 Environment process_environment() {
@@ -279,6 +299,9 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"ZABBIX_API_TOKEN", secret(s.zabbix_api_token)},
       {"ZABBIX_TLS_CERT_VERIFY", flag(s.zabbix_tls_verify)},
       {"ZABBIX_CA_FILE", text(s.zabbix_ca_file)},
+      {"ZABBIX_SERVER_ADDRESS", text(s.zabbix_server_address)},
+      {"ZPARK_COMMAND_RETRIES", std::to_string(s.command_retries)},
+      {"ZPARK_COMMAND_RETRY_DELAY", std::to_string(s.command_retry_delay.count())},
       {"ZPARK_DATA_DIR", s.data_dir},
       {"ZPARK_FSYNC", flag(s.fsync)},
       {"ZPARK_ALERT_MAX_AGE", std::to_string(s.alert_max_age.count())},

@@ -53,6 +53,11 @@ struct Settings {
   std::string zabbix_api_token;          // ZABBIX_API_TOKEN
   bool zabbix_tls_verify = true;         // ZABBIX_TLS_CERT_VERIFY
   std::string zabbix_ca_file;            // ZABBIX_CA_FILE
+  std::string zabbix_server_address;     // ZABBIX_SERVER_ADDRESS: trapper "host[:port]" for show status
+
+  // Bot commands
+  unsigned command_retries = 3;                    // ZPARK_COMMAND_RETRIES: Zabbix retries per command
+  std::chrono::seconds command_retry_delay{15};    // ZPARK_COMMAND_RETRY_DELAY: first wait, then doubling
 
   // Outbox and delivery
   std::string data_dir = "zpark-data";   // ZPARK_DATA_DIR
@@ -65,6 +70,8 @@ struct Settings {
   std::string log_level = "info";        // ZPARK_LOG_LEVEL
 
   bool dry_run() const { return spark_token.empty(); }
+  // Why the bot commands are off (empty when they are on).
+  std::string commands_off_reason() const;
 };
 
 using Environment = std::map<std::string, std::string>;

@@ -485,6 +485,7 @@ void HttpClient::close() {
 HttpClient::Stats HttpClient::stats() const { return state_->stats; }
 
 const std::string& HttpClient::origin() const { return state_->origin.display; }
+const std::string& HttpClient::base_path() const { return state_->origin.base_path; }
 
 std::string HttpClient::describe(error_code ec) const {
   const auto& st = *state_;

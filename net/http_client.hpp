@@ -88,6 +88,7 @@ public:
   Stats stats() const;
 
   const std::string& origin() const;  // "host:port" ("[::1]:8443"), for log lines
+  const std::string& base_path() const;  // the base URL's path, "/v1", never ending in '/'
 
 private:
   std::shared_ptr<detail::ClientState> state_;

@@ -15,8 +15,11 @@
 
 #include <sys/stat.h>
 
+#include <array>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <type_traits>
 
 namespace zpark::net {
@@ -31,8 +34,9 @@ constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 namespace {
 
 struct SessionEntry {
-  std::function<void()> cancel;  // aborts the session's pending I/O
+  std::function<void()> cancel;  // aborts the session's pending I/O (set once it runs)
   bool idle = true;              // waiting for the next request (safe to close at shutdown)
+  bool reserve = false;          // beyond max_connections: one request, answer_when_full or 503
 };
 
 template <class T>
@@ -57,7 +61,49 @@ void spawn_logged(asio::io_context& io, awaitable<void> task, const char* what) 
   });
 }
 
+// RFC 9112 §6.1–6.3: a body is framed by Content-Length or by chunked as the final (here: the
+// only) transfer coding. Anything else would be served without its body, which is then read
+// as the next request: request smuggling behind a proxy that frames it differently.
+std::optional<std::string_view> framing_problem(const http::request_header<>& h) {
+  auto [first, last] = h.equal_range(http::field::transfer_encoding);
+  if (first == last) return std::nullopt;
+  if (h.find(http::field::content_length) != h.end())
+    return "Transfer-Encoding and Content-Length together are refused";
+  if (std::next(first) != last || !beast::iequals(first->value(), "chunked"))
+    return "Transfer-Encoding other than chunked is not supported";
+  if (h.version() < 11) return "Transfer-Encoding needs HTTP/1.1";
+  return std::nullopt;
+}
+
+Response too_large(std::size_t limit) {
+  // "error" is the original Zpark's webhook answer, "message" ours.
+  Response res{http::status::payload_too_large, 11};
+  res.set(http::field::content_type, "application/json");
+  boost::json::object body{{"error", "Too big"},
+                           {"message", "Request body is larger than " + std::to_string(limit) + " bytes"}};
+  res.body() = boost::json::serialize(body) + "\n";
+  res.prepare_payload();
+  return res;
+}
+
+Response busy(std::string_view message) {
+  auto res = json_error(http::status::service_unavailable, message);
+  res.set(http::field::retry_after, "1");
+  return res;
+}
+
+// Version, Connection and Content-Length of an answer about to be written.
+void finish(Response& res, unsigned version, bool keep_alive) {
+  res.version(version);
+  res.keep_alive(keep_alive);
+  if (res.find(http::field::content_length) == res.end()) res.prepare_payload();
+}
+
 }  // namespace
+
+std::optional<Response> Handler::answer_from_header(const http::request_header<>&) { return std::nullopt; }
+bool Handler::answer_when_full(const http::request_header<>&) { return false; }
+void Handler::connection_refused() {}
 
 Response json_error(http::status status, std::string_view message, unsigned version) {
   Response res{status, version};
@@ -70,41 +116,96 @@ Response json_error(http::status status, std::string_view message, unsigned vers
 
 struct HttpServer::State {
   asio::io_context& io;
-  Handler& handler;
+  Handler* handler;  // null once the HttpServer is destroyed: late sessions must not call it
   ServerLimits limits;
   std::shared_ptr<asio::ssl::context> tls;
   std::list<tcp::acceptor> tcp_acceptors;
   std::list<local::acceptor> unix_acceptors;
   std::vector<std::string> unix_paths;
-  std::list<SessionEntry> sessions;
+  std::list<SessionEntry> sessions;  // regular and reserve
+  std::size_t reserve_open = 0;      // how many of `sessions` are on reserve connections
+  std::size_t body_bytes = 0;        // declared body bytes of the requests being received
   bool stopping = false;
+  bool aborting = false;  // shutdown deadline passed: close at once, no TLS goodbye or draining
+  // Connection-limit refusals since the last log line, logged at most every 10 s.
+  std::uint64_t refused_unlogged = 0;
+  std::optional<std::chrono::steady_clock::time_point> refused_logged_at;
 
   State(asio::io_context& i, Handler& h, ServerLimits l, std::shared_ptr<asio::ssl::context> t)
-      : io(i), handler(h), limits(l), tls(std::move(t)) {}
+      : io(i), handler(&h), limits(l), tls(std::move(t)) {}
 };
 
 namespace {
 
 using StatePtr = std::shared_ptr<HttpServer::State>;
 
-// Registers the session for shutdown and connection counting for its whole lifetime.
+// At the connection limit the refusals can come by the thousand: one line per 10 s, with
+// the count, is enough to see it and to act.
+void note_refused(HttpServer::State& st) {
+  if (auto* h = st.handler) h->connection_refused();
+  ++st.refused_unlogged;
+  const auto now = std::chrono::steady_clock::now();
+  if (st.refused_logged_at && now - *st.refused_logged_at < std::chrono::seconds(10)) return;
+  log::warn("connection limit reached, answering 503",
+            {{"limit", st.limits.max_connections},
+             {"refused", st.refused_unlogged},
+             {"hint", "raise ZPARK_MAX_CONNECTIONS if these clients are legitimate"}});
+  st.refused_unlogged = 0;
+  st.refused_logged_at = now;
+}
+
+// Registers the session for shutdown and connection counting for its whole lifetime; made
+// when the connection is accepted, so the count is right before the session first runs.
 class SessionGuard {
  public:
-  SessionGuard(StatePtr st, std::function<void()> cancel) : st_(std::move(st)) {
-    it_ = st_->sessions.insert(st_->sessions.end(), SessionEntry{std::move(cancel), true});
-    st_->handler.connections_changed(st_->sessions.size());
+  SessionGuard(StatePtr st, bool reserve) : st_(std::move(st)) {
+    it_ = st_->sessions.insert(st_->sessions.end(), SessionEntry{{}, true, reserve});
+    if (reserve) ++st_->reserve_open;
+    notify();
   }
+  SessionGuard(SessionGuard&& other) noexcept : st_(std::move(other.st_)), it_(other.it_) {}
+  SessionGuard& operator=(SessionGuard&&) = delete;
   ~SessionGuard() {
+    if (!st_) return;
+    if (it_->reserve) --st_->reserve_open;
     st_->sessions.erase(it_);
-    st_->handler.connections_changed(st_->sessions.size());
+    notify();
   }
-  SessionGuard(const SessionGuard&) = delete;
-  SessionGuard& operator=(const SessionGuard&) = delete;
+  void set_cancel(std::function<void()> cancel) { it_->cancel = std::move(cancel); }
   void set_idle(bool idle) { it_->idle = idle; }
+  bool reserve() const { return it_->reserve; }
 
  private:
+  void notify() {
+    if (auto* h = st_->handler) h->connections_changed(st_->sessions.size());
+  }
   StatePtr st_;
   std::list<SessionEntry>::iterator it_;
+};
+
+// Body bytes one request holds of the server-wide budget; given back by release() or the
+// destructor.
+class BodyBudget {
+ public:
+  explicit BodyBudget(HttpServer::State& st) : st_(st) {}
+  ~BodyBudget() { release(); }
+  BodyBudget(const BodyBudget&) = delete;
+  BodyBudget& operator=(const BodyBudget&) = delete;
+  bool take(std::uint64_t n) {
+    const auto free = st_.limits.body_budget - std::min(st_.body_bytes, st_.limits.body_budget);
+    if (n > free) return false;
+    held_ = static_cast<std::size_t>(n);
+    st_.body_bytes += held_;
+    return true;
+  }
+  void release() {
+    st_.body_bytes -= held_;
+    held_ = 0;
+  }
+
+ private:
+  HttpServer::State& st_;
+  std::size_t held_ = 0;
 };
 
 template <class Stream>
@@ -115,16 +216,36 @@ awaitable<void> write_and_report(StatePtr st, Stream& stream, Response res, std:
   auto [wec, n] = co_await http::async_write(stream, res, tuple);
   (void)n;
   ec = wec;
-  st->handler.completed(Exchange{std::move(method), std::move(target), res.result_int(),
-                                 std::chrono::steady_clock::now() - started});
+  if (auto* h = st->handler)
+    h->completed(Exchange{std::move(method), std::move(target), res.result_int(),
+                          std::chrono::steady_clock::now() - started});
 }
 
+// Closing a socket with unread input makes the kernel answer with a reset, and a client still
+// sending its body may then lose the answer we wrote. So, after our FIN, read and discard
+// what is still coming for a short while (nginx's "lingering close"), in a fixed buffer.
+template <class Lowest>
+awaitable<void> drain(Lowest& lowest) {
+  std::array<char, 4096> sink;
+  lowest.expires_after(std::chrono::seconds(2));
+  for (std::size_t total = 0; total < (std::size_t{4} << 20);) {
+    auto [ec, n] = co_await lowest.async_read_some(asio::buffer(sink), tuple);
+    if (ec) break;
+    total += n;
+  }
+}
+
+// A session's buffer only needs to hold a header and some pipelined bytes; after a large
+// request it gives the rest back instead of keeping it for the life of the connection.
+constexpr std::size_t kKeptBufferBytes = 16384;
+
 template <class Stream>
-awaitable<void> run_session(StatePtr st, Stream stream) {
+awaitable<void> run_session(StatePtr st, Stream stream, SessionGuard guard) {
   auto& lowest = beast::get_lowest_layer(stream);
-  SessionGuard guard(st, [&lowest] { lowest.cancel(); });
+  guard.set_cancel([&lowest] { lowest.cancel(); });
   const auto& lim = st->limits;
   beast::flat_buffer buffer;
+  bool linger = false;  // closing with a request body unread: drain() before close
 
   if constexpr (is_ssl<Stream>::value) {
     lowest.expires_after(lim.read_timeout);
@@ -132,12 +253,13 @@ awaitable<void> run_session(StatePtr st, Stream stream) {
     if (ec) co_return;
   }
 
-  for (;;) {
+  for (bool first = true;; first = false) {
     if (st->stopping) break;
-    // Idle: wait (idle timeout) for the first byte of the next request.
+    // Idle: wait for the first byte of the next request. A new connection gets the read
+    // timeout: silent connections must not hold their slots for the whole idle timeout.
     guard.set_idle(true);
     if (buffer.size() == 0) {
-      lowest.expires_after(lim.idle_timeout);
+      lowest.expires_after(first ? lim.read_timeout : lim.idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), tuple);
       if (ec) break;
       buffer.commit(n);
@@ -155,32 +277,68 @@ awaitable<void> run_session(StatePtr st, Stream stream) {
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, tuple);
       (void)n;
       if (ec == http::error::header_limit) {
-        co_await write_and_report(st, stream, json_error(http::status::request_header_fields_too_large,
-                                                         "Request header fields too large"),
-                                  "-", "-", started, wec);
+        auto res = json_error(http::status::request_header_fields_too_large, "Request header fields too large");
+        finish(res, 11, false);
+        co_await write_and_report(st, stream, std::move(res), "-", "-", started, wec);
+        linger = true;
         break;
       }
       if (ec && is_quiet_close(ec)) break;
       if (ec) {
-        co_await write_and_report(st, stream, json_error(http::status::bad_request, "Malformed HTTP request"),
-                                  "-", "-", started, wec);
+        auto res = json_error(http::status::bad_request, "Malformed HTTP request");
+        finish(res, 11, false);
+        co_await write_and_report(st, stream, std::move(res), "-", "-", started, wec);
+        linger = true;
         break;
       }
     }
-    std::string method(parser.get().method_string());
-    std::string target(parser.get().target());
-    const std::size_t limit = st->handler.body_limit(parser.get());
-    auto too_large = [&] {
-      return json_error(http::status::payload_too_large,
-                        "Request body is larger than " + std::to_string(limit) + " bytes");
-    };
-    if (parser.content_length() && *parser.content_length() > limit) {
-      co_await write_and_report(st, stream, too_large(), method, target, started, wec);
-      break;  // the body was not read, so the connection cannot be reused
+    Handler* h = st->handler;
+    if (!h) break;
+    const auto& header = parser.get();
+    std::string method(header.method_string());
+    std::string target(header.target());
+    const unsigned version = header.version();
+    const bool body_unread = !parser.is_done();
+
+    // Decided from the header alone, so that no body is read (or invited with 100 Continue)
+    // for a request that will be refused anyway: framing, connection limit, token, route,
+    // size, and the budget all connections share.
+    BodyBudget budget(*st);
+    std::optional<Response> answer;
+    bool close = true;
+    std::size_t limit = 0;
+    if (auto why = framing_problem(header)) {
+      answer = json_error(http::status::bad_request, *why);
+    } else if (guard.reserve() && (body_unread || !h->answer_when_full(header))) {
+      note_refused(*st);
+      answer = busy("Too many connections; try again later");
+    } else if ((answer = h->answer_from_header(header))) {
+      close = body_unread;
+      if (header.method() == http::verb::head) {  // the length of what GET would send, no body
+        answer->content_length(answer->body().size());
+        answer->body().clear();
+      }
+    } else {
+      limit = h->body_limit(header);
+      const auto length = parser.content_length();
+      if (length && *length > limit) answer = too_large(limit);  // the body was not read
+      else if (!budget.take(length ? *length : body_unread ? limit : 0))
+        answer = busy("Too many request bodies are being received; try again shortly");
     }
+    if (answer) {
+      const bool keep_alive = !close && header.keep_alive() && !st->stopping && !guard.reserve();
+      finish(*answer, version, keep_alive);
+      co_await write_and_report(st, stream, std::move(*answer), method, target, started, wec);
+      if (wec || !keep_alive) {
+        linger = close;  // refused: whatever follows the header is not for us
+        break;
+      }
+      continue;
+    }
+
     parser.body_limit(limit);
-    if (!parser.is_done()) {
-      if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+    if (body_unread) {
+      if (beast::iequals(header[http::field::expect], "100-continue")) {
         http::response<http::empty_body> cont{http::status::continue_, 11};
         auto [ec, n] = co_await http::async_write(stream, cont, tuple);
         (void)n;
@@ -189,49 +347,61 @@ awaitable<void> run_session(StatePtr st, Stream stream) {
       auto [ec, n] = co_await http::async_read(stream, buffer, parser, tuple);
       (void)n;
       if (ec == http::error::body_limit) {
-        co_await write_and_report(st, stream, too_large(), method, target, started, wec);
+        auto res = too_large(limit);
+        finish(res, version, false);
+        co_await write_and_report(st, stream, std::move(res), method, target, started, wec);
+        linger = true;
         break;
       }
       if (ec && is_quiet_close(ec)) break;
       if (ec) {
-        co_await write_and_report(st, stream, json_error(http::status::bad_request, "Malformed HTTP request body"),
-                                  method, target, started, wec);
+        auto res = json_error(http::status::bad_request, "Malformed HTTP request body");
+        finish(res, version, false);
+        co_await write_and_report(st, stream, std::move(res), method, target, started, wec);
+        linger = true;
         break;
       }
     }
+    if (buffer.capacity() > kKeptBufferBytes) buffer.shrink_to_fit();
+    h = st->handler;  // the server may have gone while the body arrived
+    if (!h) break;
 
     Request req = parser.release();
     const bool keep_alive = req.keep_alive();
-    const unsigned version = req.version();
     Response res;
     try {
-      res = co_await st->handler.handle(std::move(req));
+      res = co_await h->handle(std::move(req));
     } catch (const std::exception& e) {
       log::error("request failed", {{"method", method}, {"path", target}, {"error", e.what()}});
       res = json_error(http::status::internal_server_error, "Internal Server Error", version);
     }
-    res.version(version);
-    res.keep_alive(keep_alive && !st->stopping);
-    if (res.find(http::field::content_length) == res.end()) res.prepare_payload();
+    budget.release();  // the body went with the request into the handler, and is gone
+    finish(res, version, keep_alive && !st->stopping && !guard.reserve());
     co_await write_and_report(st, stream, std::move(res), method, target, started, wec);
-    if (wec || !keep_alive || st->stopping) break;
+    if (wec || !keep_alive || st->stopping || guard.reserve()) break;
   }
 
-  // Orderly close: TLS close_notify (bounded), then TCP FIN.
+  // Orderly close: TLS close_notify (bounded), or TCP FIN and draining what the client is
+  // still sending; at once when the shutdown deadline has passed.
   boost::system::error_code ignored;
-  if constexpr (is_ssl<Stream>::value) {
-    lowest.expires_after(std::chrono::seconds(1));
-    auto [ec] = co_await stream.async_shutdown(tuple);
-    (void)ec;
-  } else {
-    lowest.socket().shutdown(asio::socket_base::shutdown_send, ignored);
+  if (!st->aborting) {
+    guard.set_idle(true);  // nothing of value left: shutdown may cut this short
+    if constexpr (is_ssl<Stream>::value) {
+      lowest.expires_after(std::chrono::seconds(1));
+      auto [ec] = co_await stream.async_shutdown(tuple);
+      (void)ec;
+    } else {
+      lowest.socket().shutdown(asio::socket_base::shutdown_send, ignored);
+      if (linger) co_await drain(lowest);
+    }
   }
   lowest.close();
 }
 
-awaitable<void> refuse_busy(beast::tcp_stream stream) {
+template <class Stream>
+awaitable<void> refuse_busy(Stream stream) {
   stream.expires_after(std::chrono::seconds(2));
-  auto res = json_error(http::status::service_unavailable, "Too many connections; try again later");
+  auto res = busy("Too many connections; try again later");
   res.keep_alive(false);
   auto [ec, n] = co_await http::async_write(stream, res, tuple);
   (void)ec;
@@ -240,25 +410,46 @@ awaitable<void> refuse_busy(beast::tcp_stream stream) {
   stream.socket().shutdown(asio::socket_base::shutdown_send, ignored);
 }
 
-// Starts the session for a TCP connection: TLS or plain, or a 503 beyond the limit.
+enum class Slot { regular, reserve, none };
+
+Slot admit(const HttpServer::State& st) {
+  const auto regular = st.sessions.size() - st.reserve_open;
+  if (regular < st.limits.max_connections) return Slot::regular;
+  if (st.reserve_open < st.limits.reserve_connections) return Slot::reserve;
+  return Slot::none;
+}
+
+// Starts the session for a TCP connection: TLS or plain; beyond the connection limit on a
+// reserve connection, and beyond that a 503 at once (TLS: closed, a 503 needs a handshake).
 void start_session(StatePtr st, tcp::socket socket) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   beast::tcp_stream stream(std::move(socket));
-  if (st->sessions.size() >= st->limits.max_connections) {
+  const auto slot = admit(*st);
+  if (slot == Slot::none) {
+    note_refused(*st);
     if (!st->tls) spawn_logged(st->io, refuse_busy(std::move(stream)), "refuse");
     return;
   }
+  SessionGuard guard(st, slot == Slot::reserve);
   if (st->tls)
-    spawn_logged(st->io, run_session(st, beast::ssl_stream<beast::tcp_stream>(std::move(stream), *st->tls)),
+    spawn_logged(st->io,
+                 run_session(st, beast::ssl_stream<beast::tcp_stream>(std::move(stream), *st->tls), std::move(guard)),
                  "session");
   else
-    spawn_logged(st->io, run_session(st, std::move(stream)), "session");
+    spawn_logged(st->io, run_session(st, std::move(stream), std::move(guard)), "session");
 }
 
 void start_session(StatePtr st, local::socket socket) {
-  if (st->sessions.size() >= st->limits.max_connections) return;  // closes it
-  spawn_logged(st->io, run_session(st, beast::basic_stream<local>(std::move(socket))), "session");
+  beast::basic_stream<local> stream(std::move(socket));
+  const auto slot = admit(*st);
+  if (slot == Slot::none) {
+    note_refused(*st);
+    spawn_logged(st->io, refuse_busy(std::move(stream)), "refuse");
+    return;
+  }
+  SessionGuard guard(st, slot == Slot::reserve);
+  spawn_logged(st->io, run_session(st, std::move(stream), std::move(guard)), "session");
 }
 
 template <class Acceptor>
@@ -340,8 +531,20 @@ HttpServer::HttpServer(asio::io_context& io, Handler& handler, ServerLimits limi
     : state_(std::make_shared<State>(io, handler, limits, std::move(tls))) {}
 
 HttpServer::~HttpServer() {
+  // Sessions may outlive the server: the service stops the io_context after shutdown and
+  // destroys the handler before it, so a session aborted at the deadline ends only with the
+  // io_context. From here on none of them calls the handler.
+  auto& st = *state_;
+  st.handler = nullptr;
+  st.stopping = true;
+  st.aborting = true;
+  boost::system::error_code ignored;
+  for (auto& a : st.tcp_acceptors) a.close(ignored);
+  for (auto& a : st.unix_acceptors) a.close(ignored);
+  for (auto& s : st.sessions)
+    if (s.cancel) s.cancel();
   std::error_code ec;
-  for (auto& p : state_->unix_paths) std::filesystem::remove(p, ec);
+  for (auto& p : st.unix_paths) std::filesystem::remove(p, ec);
 }
 
 void HttpServer::listen(const conf::ListenAddress& address, unsigned socket_mode) {
@@ -373,17 +576,29 @@ awaitable<void> HttpServer::shutdown(std::chrono::milliseconds deadline) {
   boost::system::error_code ec;
   for (auto& a : st->tcp_acceptors) a.close(ec);
   for (auto& a : st->unix_acceptors) a.close(ec);
-  for (auto& s : st->sessions)
-    if (s.idle) s.cancel();
+  auto cancel_idle = [&st] {
+    for (auto& s : st->sessions)
+      if (s.idle && s.cancel) s.cancel();
+  };
+  cancel_idle();
   asio::steady_timer timer(st->io);
   const auto until = std::chrono::steady_clock::now() + deadline;
   while (!st->sessions.empty() && std::chrono::steady_clock::now() < until) {
     timer.expires_after(std::chrono::milliseconds(10));
     co_await timer.async_wait(tuple);
-    for (auto& s : st->sessions)
-      if (s.idle) s.cancel();
+    cancel_idle();
   }
-  for (auto& s : st->sessions) s.cancel();  // deadline passed: abort the rest
+  if (st->sessions.empty()) co_return;
+  // Deadline passed: abort the rest. Those waiting for I/O end within a turn or two; let
+  // them, so that they report to a handler that is still alive. Those waiting inside the
+  // handler end when it answers, or with the io_context (see ~HttpServer).
+  st->aborting = true;
+  for (auto& s : st->sessions)
+    if (s.cancel) s.cancel();
+  for (int i = 0; i < 10 && !st->sessions.empty(); ++i) {
+    timer.expires_after(std::chrono::milliseconds(10));
+    co_await timer.async_wait(tuple);
+  }
 }
 
 std::size_t HttpServer::open_connections() const { return state_->sessions.size(); }

@@ -12,6 +12,7 @@ const char* to_string(AlertKind kind) {
     case AlertKind::problem: return "problem";
     case AlertKind::update: return "update";
     case AlertKind::recovery: return "recovery";
+    case AlertKind::reply: return "reply";
   }
   return "plain";
 }
@@ -31,6 +32,7 @@ json::object to_json(const Alert& a) {
   opt("update_action", a.update_action);
   opt("update_message", a.update_message);
   opt("update_user", a.update_user);
+  opt("parent_id", a.parent_id);
   if (!a.tags.empty()) {
     json::array tags;
     for (auto& [t, v] : a.tags) tags.push_back(json::object{{"tag", t}, {"value", v}});
@@ -55,6 +57,7 @@ Alert alert_from_json(const json::value& v) {
   a.kind = kind == "problem" ? AlertKind::problem
            : kind == "update" ? AlertKind::update
            : kind == "recovery" ? AlertKind::recovery
+           : kind == "reply"    ? AlertKind::reply
                                 : AlertKind::plain;
   a.severity = str("severity");
   a.nseverity = str("nseverity");
@@ -64,6 +67,7 @@ Alert alert_from_json(const json::value& v) {
   a.update_action = str("update_action");
   a.update_message = str("update_message");
   a.update_user = str("update_user");
+  a.parent_id = str("parent_id");
   if (auto* t = o.if_contains("tags"); t && t->is_array())
     for (auto& item : t->get_array())
       if (item.is_object()) {

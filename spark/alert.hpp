@@ -8,7 +8,9 @@
 
 namespace zpark::spark {
 
-enum class AlertKind { plain, problem, update, recovery };
+// `reply`: a bot command's answer, already markdown (in `message`), posted to a room (`to`)
+// under `parent_id` when asked in a thread. It travels the alerts' delivery path.
+enum class AlertKind { plain, problem, update, recovery, reply };
 const char* to_string(AlertKind kind);
 
 struct Alert {
@@ -21,6 +23,7 @@ struct Alert {
   std::string severity, nseverity, host, trigger_id, recovery_id;
   std::string update_action, update_message, update_user;
   std::vector<std::pair<std::string, std::string>> tags;
+  std::string parent_id;          // reply only: the thread to answer in
 
   bool to_person() const { return to.find('@') != std::string::npos; }
   // The original's answer text: subject, blank line, message.

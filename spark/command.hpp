@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace zpark::spark {
 
@@ -24,6 +25,7 @@ inline constexpr std::size_t kMaxCommandLength = 200;
 
 struct Extracted {
   std::string text;     // normalised command: lower case, single spaces, trimmed
+  std::string original; // the same with its case kept (for names given to commands)
   std::string ignored;  // non-empty: why the message is ignored (log line), text is empty
 };
 
@@ -34,7 +36,20 @@ struct Extracted {
 // `html` is empty, the same from `text` minus the mention's display text is tried only if
 // mentioned_people holds the bot. Direct room: the whole `text`.
 // Over kMaxCommandLength characters or containing control characters: ignored.
+// The rule, on the command after the mention, tags and entities are gone: leading and
+// trailing white space (a trailing line break included) is trimmed first; then more than
+// kMaxCommandLength code points, or any control character left inside (a line break, a tab,
+// C0, DEL, C1), or invalid UTF-8 ignores the message; only then are runs of spaces collapsed.
+// <br> and block tags (<p>, <div>, <li>...) count as line breaks, raw white space inside
+// `html` as a space; a no-break space (&nbsp; or U+00A0) is a space. The bot's id matches
+// data-object-id in both forms Webex clients send: the REST id and the bare UUID inside it.
+// Empty command (a bare mention), the bot's own message (person_id == bot_id), any room
+// type other than "direct" without the mention: ignored. Never throws.
 Extracted extract_command(const ChatMessage& m, std::string_view bot_id);
+// The same; with `html` empty, the text's leading mention is recognised by the bot's display
+// name or its first word (what Webex clients show), e.g. from GET /people/me.
+Extracted extract_command(const ChatMessage& m, std::string_view bot_id,
+                          std::string_view bot_display_name);
 
 struct Command {
   enum class Kind { help, show_issues, show_status, show_host, unknown } kind = Kind::unknown;
@@ -44,7 +59,9 @@ struct Command {
   std::size_t limit = 10;
   // show host NAME (original case kept)
   std::string name;
-  // unknown or a bad argument: a short hint for the reply ("limit must be 1 to 50")
+  // A bad argument of a known command: `kind` says which command was recognised, `problem`
+  // what is wrong ("limit must be a number from 1 to 50"). Answer
+  // unknown_reply(caller, problem) and do not ask Zabbix. Empty for a plain unknown command.
   std::string problem;
 };
 const char* to_string(Command::Kind kind);  // "help", "show issues", ... (metrics labels)
@@ -53,6 +70,13 @@ const char* to_string(Command::Kind kind);  // "help", "show issues", ... (metri
 // [limit N]` (LEVEL a name such as "high" or a number 0..5; NAME may be quoted with "" when
 // it holds spaces). `show status`. `show host NAME`. Anything else -> unknown.
 // `original` is the extracted text before lower-casing (to keep host name case).
+// Details: filters in any order, each at most once; `severity>=LEVEL`, `severity >= LEVEL`,
+// `severity LEVEL` and `sev` alike; LEVEL "not classified" (two words or quoted),
+// "information"/"info", "warning", "average", "high", "disaster" or 0..5; limit 1..50.
+// `show problems` = `show issues`. `show host` takes the rest of the line as the name
+// (quotes optional). Extra words after `help` are ignored; after `show status` they are a
+// problem. Typographic quotes (“ ”) count as double quotes. When `original` does not
+// lower-case to `normalised`, names come from `normalised`. Never throws.
 Command parse_command(std::string_view normalised, std::string_view original);
 
 }  // namespace zpark::spark

@@ -11,7 +11,8 @@ const char* marker(AlertKind kind) {
     case AlertKind::problem: return "\xF0\x9F\x94\xB4 PROBLEM";   // red circle
     case AlertKind::update: return "\xF0\x9F\x94\xB5 UPDATE";     // blue circle
     case AlertKind::recovery: return "\xE2\x9C\x85 RESOLVED";     // check mark
-    case AlertKind::plain: return "";
+    case AlertKind::plain:
+    case AlertKind::reply: return "";
   }
   return "";
 }
@@ -29,6 +30,7 @@ std::size_t cut_point(const std::string& s, std::size_t from, std::size_t limit)
 }  // namespace
 
 std::string format_markdown(const Alert& a) {
+  if (a.kind == AlertKind::reply) return a.message;  // formatted (and escaped) by spark/replies
   std::string out;
   if (a.kind != AlertKind::plain) out += fmt::format("**{}** ", marker(a.kind));
   out += a.subject.empty() ? std::string("(no subject)") : "**" + a.subject + "**";

@@ -12,6 +12,10 @@ namespace zpark::spark {
 
 // Escapes markdown and mention syntax in text from Zabbix or users: * _ ` ~ [ ] ( ) # > | \ < >
 // and leading list markers, newlines become spaces, control characters dropped.
+// How: < > & become &lt; &gt; &amp; (so no "<@" of a mention survives in the markdown), the
+// other marks get a backslash; a leading - + = and the '.' of a leading "1." are escaped;
+// newlines and tabs become spaces; C0/C1 controls and bidi overrides are dropped; invalid
+// UTF-8 becomes U+FFFD; surrounding white space is trimmed.
 std::string escape_markdown(std::string_view text);
 
 // Who asked: for the greeting in group rooms.
@@ -25,6 +29,10 @@ std::string help_reply(const Caller& caller, std::string_view contact_info);
 // `now` (unix seconds) for the ages. `filtered` says whether filters were given (wording).
 std::string issues_reply(const Caller& caller, const zabbix::ProblemReport& report,
                          std::int64_t now, bool filtered);
+// The same, naming the filters in the wording ("no active issues matching severity High or
+// higher and host db01"); `filtered` is then taken from the filter itself.
+std::string issues_reply(const Caller& caller, const zabbix::ProblemReport& report,
+                         std::int64_t now, const zabbix::ProblemFilter& filter);
 std::string status_reply(const Caller& caller, const zabbix::StatusReport& status);
 std::string host_reply(const Caller& caller, const zabbix::HostLookup& lookup,
                        std::string_view asked_name, std::int64_t now);
@@ -35,7 +43,7 @@ std::string zabbix_trouble_reply(const Caller& caller, std::string_view contact_
 // Retries exhausted: gave up; names the contact when set.
 std::string zabbix_gave_up_reply(const Caller& caller, std::string_view contact_info);
 
-// "5m", "3h 12m", "2d 4h".
+// "5m", "3h 12m", "2d 4h"; "45s" under a minute, "0s" for negative ages (clock skew).
 std::string format_age(std::int64_t seconds);
 
 }  // namespace zpark::spark

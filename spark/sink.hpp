@@ -22,6 +22,7 @@ struct SendResult {
   std::optional<long> retry_after_seconds;  // from a 429
   std::string tracking_id;       // Webex TrackingID header, for support
   std::string error;             // human text for logs and task status
+  std::string next_page;         // list calls: target of the Link rel="next" page, if any
   bool ok() const { return !transport_error && status >= 200 && status < 300; }
 };
 

@@ -34,6 +34,27 @@ std::optional<long> retry_after(const net::Response& res) {
 
 }  // namespace
 
+std::string next_page_target(std::string_view link, std::string_view base_path) {
+  // Link: <https://webexapis.com/v1/webhooks?max=100&cursor=abc>; rel="next"
+  for (std::size_t pos = 0; pos < link.size();) {
+    auto end = link.find(',', pos);
+    auto part = link.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    pos = end == std::string_view::npos ? link.size() : end + 1;
+    if (part.find("rel=\"next\"") == std::string_view::npos) continue;
+    auto open = part.find('<'), close = part.find('>');
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open) continue;
+    auto url = part.substr(open + 1, close - open - 1);
+    auto scheme = url.find("://");
+    if (scheme != std::string_view::npos) {
+      auto path = url.find('/', scheme + 3);
+      url = path == std::string_view::npos ? std::string_view("/") : url.substr(path);
+    }
+    if (!base_path.empty() && url.starts_with(base_path)) url.remove_prefix(base_path.size());
+    return std::string(url);
+  }
+  return {};
+}
+
 WebexClient::WebexClient(boost::asio::any_io_executor ex, std::string token, net::ClientOptions options)
     : token_(std::move(token)), http_(ex, [&] {
         if (options.tls_hint.empty()) options.tls_hint = "set WEBEX_CA_FILE to the CA that signed it";
@@ -55,6 +76,7 @@ awaitable<SendResult> WebexClient::call(net::RequestSpec spec, json::value* body
   boost::system::error_code ec;
   auto body = res.body().empty() ? json::value() : json::parse(res.body(), ec);
   if (out.status == 429) out.retry_after_seconds = retry_after(res);
+  if (auto it = res.find(http::field::link); it != res.end()) out.next_page = next_page_target(it->value(), http_.base_path());
   if (!out.ok()) {
     out.error = webex_error_text(res, body);
     if (out.status == 401) out.error += "; SPARK_ACCESS_TOKEN was refused: check the bot token";

@@ -35,6 +35,10 @@ class WebexClient final : public MessageSink {
   net::HttpClient http_;
 };
 
+// The target (relative to the API base path, e.g. "/webhooks?cursor=x") of a Link header's
+// rel="next" page; empty when there is none.
+std::string next_page_target(std::string_view link, std::string_view base_path);
+
 // Prints what would be sent (stdout) and answers with made-up ids.
 class DryRunSink final : public MessageSink {
  public:

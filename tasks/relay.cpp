@@ -214,7 +214,7 @@ awaitable<void> Relay::deliver(std::string key, Queued task) {
   std::optional<Outbox::ThreadRoot> root;
   if (alert.kind == AlertKind::update || alert.kind == AlertKind::recovery)
     root = outbox_.thread(alert.event_id, lane_key(alert.to));
-  std::string parent = root ? root->message_id : "";
+  std::string parent = alert.kind == AlertKind::reply ? alert.parent_id : root ? root->message_id : "";
   std::string first_id;
   std::size_t next_part = 0;
   std::string last_error;
@@ -248,8 +248,7 @@ awaitable<void> Relay::deliver(std::string key, Queued task) {
         fail(task, alert, d.reason + (r.tracking_id.empty() ? "" : " (TrackingID " + r.tracking_id + ")"));
         co_return;
       case Verdict::pause_all:
-        ++stats_.rate_limited;
-        paused_until_ = std::max(paused_until_, std::chrono::steady_clock::now() + d.delay);
+        pause_all(d.delay);
         log::warn("Webex rate limit: pausing all sending",
                   {{"seconds", d.delay.count() / 1000.0}, {"tracking_id", r.tracking_id}});
         break;
@@ -277,6 +276,11 @@ void Relay::fail(const Queued& task, const spark::Alert& alert, const std::strin
   note.has_message = true;
   note.message = "To: " + alert.to + "\nSubject: " + alert.subject + "\nTask: " + task.taskid + "\nReason: " + reason;
   asio::co_spawn(ex_, accept({note}), [](std::exception_ptr, std::vector<Accepted>) {});
+}
+
+void Relay::pause_all(std::chrono::milliseconds d) {
+  ++stats_.rate_limited;
+  paused_until_ = std::max(paused_until_, std::chrono::steady_clock::now() + d);
 }
 
 void Relay::stop() {

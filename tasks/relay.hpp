@@ -53,6 +53,10 @@ class Relay {
   // executor run once more before destroying the relay so the lanes can unwind.
   void stop();
   RelayStats stats() const;
+  // The Webex 429 pause is per token: command replies go through the lanes, and the message
+  // fetches of commands wait for it and extend it too.
+  std::chrono::steady_clock::time_point paused_until() const { return paused_until_; }
+  void pause_all(std::chrono::milliseconds d);
   std::optional<Task> find(const std::string& taskid) const { return outbox_.find(taskid); }
 
  private:

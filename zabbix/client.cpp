@@ -11,7 +11,9 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <stdexcept>
 #include <utility>
 
@@ -158,6 +160,15 @@ bool is_session_expired(const Error& e) {
          (contains(e.zabbix_text, "Not authorized") || contains(e.zabbix_text, "Not authorised"));
 }
 
+std::chrono::milliseconds login_pause_after(int refusals, std::chrono::milliseconds base) {
+  using std::chrono::milliseconds;
+  if (refusals <= 0 || base <= milliseconds::zero()) return milliseconds::zero();
+  const milliseconds cap = std::max<milliseconds>(base, std::chrono::minutes(10));
+  milliseconds pause = base;
+  for (int i = 1; i < refusals && pause < cap; ++i) pause *= 2;
+  return std::min(pause, cap);
+}
+
 std::string frontend_url(std::string_view url) {
   while (!url.empty() && (url.back() == ' ' || url.back() == '/')) url.remove_suffix(1);
   constexpr std::string_view api = "/api_jsonrpc.php";
@@ -195,6 +206,16 @@ struct State {
   asio::steady_timer login_done;
   Result<void> last_login;
   std::uint64_t logins_done = 0;
+
+  // Login pause (Options::login_pause): refused passwords in a row, and until when further
+  // logins answer `refused` without asking Zabbix.
+  int refusals = 0;
+  std::chrono::steady_clock::time_point paused_until{};
+  Error refused;
+
+  std::chrono::steady_clock::time_point now() const {
+    return opts.clock ? opts.clock() : std::chrono::steady_clock::now();
+  }
 };
 
 }  // namespace detail
@@ -293,10 +314,21 @@ awaitable<Result<void>> password_login(StatePtr st) {
   auto answer = co_await raw_call(st, "user.login", std::move(params), std::move(no_auth));
   if (!answer) {
     Error e = answer.error();
-    if (e.kind != Error::Kind::rpc) co_return e;
+    if (e.kind != Error::Kind::rpc) co_return e;  // no answer: Zabbix counted no failed login
     e.kind = Error::Kind::auth;
     e.message = fmt::format("Zabbix login failed: {} (check ZABBIX_USERNAME/ZABBIX_PASSWORD)",
                             e.zabbix_text);
+    ++st->refusals;
+    const auto pause = login_pause_after(st->refusals, st->opts.login_pause);
+    st->paused_until = st->now() + pause;
+    st->refused = e;
+    if (pause.count() > 0) {
+      log::warn("zabbix login refused; pausing logins",
+                {{"url", st->url},
+                 {"user", st->opts.username},
+                 {"refusals", st->refusals},
+                 {"pause_s", std::chrono::ceil<std::chrono::seconds>(pause).count()}});
+    }
     co_return e;
   }
   const auto* session = answer->if_string();
@@ -307,6 +339,8 @@ awaitable<Result<void>> password_login(StatePtr st) {
   }
   st->auth = std::string(*session);
   st->user = st->opts.username;
+  st->refusals = 0;
+  st->paused_until = {};
   log::info("zabbix login",
             {{"url", st->url}, {"user", st->user}, {"version", st->version->text}});
   co_return Result<void>();
@@ -328,6 +362,18 @@ awaitable<Result<void>> login(StatePtr st, std::string stale) {
     if (st->version) break;
     auto version = co_await ensure_version(st);  // may let another login start or finish
     if (!version) co_return version.error();
+  }
+  if (st->opts.api_token.empty() && st->refusals > 0) {
+    // Within the pause after a refused password: the same answer, without asking Zabbix.
+    const auto now = st->now();
+    if (now < st->paused_until) {
+      const auto left = std::chrono::ceil<std::chrono::seconds>(st->paused_until - now);
+      Error e = st->refused;
+      e.message += fmt::format("; Zpark tries again in {} s, not sooner, so that Zabbix does not "
+                               "block the account",
+                               left.count());
+      co_return e;
+    }
   }
   st->login_running = true;
   st->auth.clear();

@@ -4,6 +4,8 @@
 // the user.login parameter name, and whether the session id or API token travels in the
 // "auth" field (before 6.4) or as "Authorization: Bearer" (6.4 on; the only way from 7.2).
 // A password session that expires is renewed once, transparently, and the call sent again.
+// A refused password pauses further logins (Options::login_pause) so Zabbix does not block
+// the account while users keep retrying commands.
 //
 // Runs on the caller's single-threaded executor; errors come back as values whose message
 // says what to do. Pure parts (request bodies, answers, dialects, session expiry) are plain
@@ -16,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +90,11 @@ bool is_session_expired(const Error& e);
 // The frontend URL without a trailing "/" or "/api_jsonrpc.php" (users paste either).
 std::string frontend_url(std::string_view url);
 
+// How long to refuse logins after `refusals` refused passwords in a row (1, 2, ...): `base`,
+// doubled for each further refusal, at most 10 minutes (or `base` when that is longer); zero
+// for no refusal or a zero base.
+std::chrono::milliseconds login_pause_after(int refusals, std::chrono::milliseconds base);
+
 // ---- the client ----------------------------------------------------------------------------
 
 struct Options {
@@ -97,6 +105,13 @@ struct Options {
   bool verify_tls = true;                       // ZABBIX_TLS_CERT_VERIFY
   std::string ca_file;                          // ZABBIX_CA_FILE
   std::chrono::milliseconds timeout{15000};     // connect, and then send+answer, of each call
+  // After Zabbix refuses the password, logins within this pause (doubled on each further
+  // refusal, up to 10 min; reset by a successful login) return the last error at once without
+  // asking Zabbix: it blocks an account after a few failed logins, and a bot whose users keep
+  // retrying commands must not get it blocked. Zero: no pause.
+  std::chrono::milliseconds login_pause{60000};
+  // The clock of the login pause; empty: std::chrono::steady_clock::now. For tests.
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 namespace detail {

@@ -115,7 +115,10 @@ BOOST_AUTO_TEST_CASE(alert_contract_and_validation) {
   Connection big(s.addr);
   big.send_raw("POST /api/v1/alert HTTP/1.1\r\nHost: x\r\nToken: " + kToken +
                "\r\nContent-Type: application/json\r\nContent-Length: 3000000\r\n\r\n");
-  BOOST_TEST(big.read_reply().status == 413u);
+  auto too_big = big.read_reply();
+  BOOST_TEST(too_big.status == 413u);
+  BOOST_TEST(str(too_big.json(), "error") == "Too big");  // the original webhook's body
+  BOOST_TEST(str(too_big.json(), "message") == "Request body is larger than 1048576 bytes");
   BOOST_TEST(request(s.addr, verb::get, "/api/v1/tasks/nope", "", {{"Token", kToken}}).status == 404u);
   BOOST_TEST(request(s.addr, verb::get, "/api/v1/tasks/" + str(ok.json(), "taskid")).status == 401u);
 }
@@ -210,6 +213,55 @@ BOOST_AUTO_TEST_CASE(several_recipients_in_one_call) {
   BOOST_TEST(r.status == 200u);
   BOOST_TEST(r.json().at("taskids").as_array().size() == 3u);
   BOOST_REQUIRE(s.eventually([&] { return s.emu->messages().size() == 3; }));
+}
+
+BOOST_AUTO_TEST_CASE(to_as_a_list_sends_to_every_element) {
+  Setup s;
+  auto r = s.alert(R"({"to":["a@example.com","ROOMQ"],"subject":"listed"})");
+  BOOST_TEST(r.status == 200u);
+  BOOST_REQUIRE(r.json().as_object().contains("taskids"));
+  BOOST_TEST(r.json().at("taskids").as_array().size() == 2u);
+  BOOST_REQUIRE(s.eventually([&] { return s.emu->messages().size() == 2; }));
+  std::set<std::string> got;
+  for (auto& m : s.emu->messages())
+    got.insert(str(m, "toPersonEmail").empty() ? str(m, "roomId") : str(m, "toPersonEmail"));
+  BOOST_TEST((got == std::set<std::string>{"a@example.com", "ROOMQ"}));
+
+  auto bad = s.alert(R"({"to":["a@example.com",5],"subject":"not a list of text"})");
+  BOOST_TEST(bad.status == 400u);
+  BOOST_TEST(bad.json().at("message").as_object().contains("to"));
+}
+
+BOOST_AUTO_TEST_CASE(a_recipient_repeated_in_one_alert_is_delivered_once) {
+  Setup s;
+  auto r = s.alert(
+      R"({"to":"a@example.com; A@Example.COM","subject":"once","recipients":["a@example.com","ROOMQ","ROOMQ"]})");
+  BOOST_TEST(r.status == 200u);
+  BOOST_REQUIRE(r.json().as_object().contains("taskids"));
+  auto ids = r.json().at("taskids").as_array();
+  BOOST_TEST(ids.size() == 2u);
+  BOOST_REQUIRE(s.eventually([&] {
+    for (auto& id : ids)
+      if (s.task_state(std::string(id.as_string())) != "delivered") return false;
+    return true;
+  }));
+  BOOST_TEST(s.emu->messages().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(escaped_control_characters_are_dropped_from_the_text) {
+  Setup s;
+  auto r = s.alert(
+      R"({"to":"a@example.com","subject":"Disk\u0000 full\u001b[0m","message":"line 1\r\nline 2\tend\u0007\u007f\u0085"})");
+  BOOST_TEST(r.status == 200u);
+  BOOST_TEST(str(r.json(), "message") == "Disk full[0m\n\nline 1\nline 2\tend");
+  // Other text fields too, e.g. an update's comment.
+  s.alert(body("a@example.com", "Update: CPU",
+                R"("event_id":"7","event_value":"1","update_status":"1","update_message":"on\u0000\u0008 it")"));
+  BOOST_REQUIRE(s.eventually([&] { return s.emu->messages().size() == 2; }));
+  auto md = str(s.emu->messages()[1], "markdown");
+  BOOST_TEST(md.find("on it") != std::string::npos, md);
+  BOOST_TEST(md.find('\0') == std::string::npos);
+  BOOST_TEST(md.find('\b') == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(long_message_is_split_in_a_thread) {

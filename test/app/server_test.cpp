@@ -1,6 +1,8 @@
 // Integration tests: the real zpark binary on port 0 and on a unix socket.
 #define BOOST_TEST_MODULE server
 #include <boost/test/unit_test.hpp>
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 
 #include "test/support/emulator.hpp"
 #include "test/support/http.hpp"
@@ -16,6 +18,7 @@
 using namespace zpark::test;
 using http::verb;
 using namespace std::chrono_literals;
+namespace data = boost::unit_test::data;
 
 namespace {
 
@@ -86,6 +89,10 @@ BOOST_AUTO_TEST_CASE(unknown_path_404_and_wrong_method_405_are_json) {
   BOOST_TEST(na.json().as_object().contains("message"));
   auto head = request(z.addr(), verb::head, "/healthz");
   BOOST_TEST(head.status == 200u);
+  // A HEAD answer has no body, refusals included: the connection stays usable.
+  Connection c(z.addr());
+  BOOST_TEST(c.request(verb::head, "/api/v1/nowhere").status == 404u);
+  BOOST_TEST(c.request(verb::get, "/healthz").status == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(health_ready_and_metrics) {
@@ -117,17 +124,24 @@ BOOST_AUTO_TEST_CASE(request_log_line_has_no_secrets) {
 
 BOOST_AUTO_TEST_CASE(oversize_body_gets_413) {
   Zpark z;
-  auto r = request(z.addr(), verb::post, "/api/v1/ping", std::string(100000, 'x'), token_header());
+  const std::size_t limit = 1048576;  // ZPARK_ALERT_MAX_BYTES
+  auto r = request(z.addr(), verb::post, "/api/v1/alert", std::string(limit + 1, 'x'), token_header());
   BOOST_TEST(r.status == 413u);
-  BOOST_TEST(r.json().as_object().contains("message"));
+  // Both the original webhook's body ("error") and ours ("message").
+  BOOST_TEST(r.json().at("error").as_string() == "Too big");
+  BOOST_TEST(r.json().at("message").as_string() == "Request body is larger than 1048576 bytes");
   // Chunked bodies have no Content-Length: the limit must still hold.
   Connection c(z.addr());
-  std::string chunk(20000, 'y');
+  std::string chunk(limit / 2 + 1, 'y');
   char size[16];
   std::snprintf(size, sizeof size, "%zx", chunk.size());
-  c.send_raw("POST /api/v1/ping HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(size) +
-             "\r\n" + chunk + "\r\n0\r\n\r\n");
-  BOOST_TEST(c.read_reply().status == 413u);
+  const std::string part = std::string(size) + "\r\n" + chunk + "\r\n";
+  c.send_raw("POST /api/v1/alert HTTP/1.1\r\nHost: x\r\nToken: " + kToken +
+             "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + part + part +
+             "0\r\n\r\n");
+  auto chunked = c.read_reply();
+  BOOST_TEST(chunked.status == 413u);
+  BOOST_TEST(chunked.json().at("error").as_string() == "Too big");
 }
 
 BOOST_AUTO_TEST_CASE(malformed_request_gets_400_and_huge_header_431) {
@@ -168,8 +182,8 @@ BOOST_AUTO_TEST_CASE(sigterm_lets_a_request_in_flight_finish) {
   Connection busy(z.addr());
   Connection idle(z.addr());
   BOOST_TEST(idle.request(verb::get, "/healthz").status == 200u);
-  const std::string body = "{\"x\":1}";
-  busy.send_raw("POST /api/v1/ping HTTP/1.1\r\nHost: x\r\nToken: " + kToken +
+  const std::string body = R"({"to":"a@example.com","subject":"in flight"})";
+  busy.send_raw("POST /api/v1/alert HTTP/1.1\r\nHost: x\r\nToken: " + kToken +
                 "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n{");
   std::this_thread::sleep_for(200ms);
   z.proc->signal(SIGTERM);
@@ -177,7 +191,7 @@ BOOST_AUTO_TEST_CASE(sigterm_lets_a_request_in_flight_finish) {
   std::this_thread::sleep_for(200ms);
   busy.send_raw(body.substr(1));
   auto r = busy.read_reply();
-  BOOST_TEST(r.status == 405u);  // the request was answered (POST on ping), not cut
+  BOOST_TEST(r.status == 200u);  // the request was answered (alert accepted), not cut
   BOOST_TEST(!r.keep_alive);
   BOOST_TEST(z.proc->wait_exit(5s) == 0);
   BOOST_CHECK_THROW(Connection{z.addr()}, std::exception);  // no longer accepting
@@ -196,13 +210,139 @@ BOOST_AUTO_TEST_CASE(two_hundred_concurrent_keep_alive_connections) {
   BOOST_TEST(m.body.find("zpark_http_connections_open 201") != std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(connection_limit_answers_503) {
+BOOST_AUTO_TEST_CASE(at_the_connection_limit_healthz_is_still_answered_and_refusals_are_counted) {
   Zpark z(Env{{"ZPARK_MAX_CONNECTIONS", "2"}});
   Connection a(z.addr()), b(z.addr());
   BOOST_TEST(a.request(verb::get, "/healthz").status == 200u);
   BOOST_TEST(b.request(verb::get, "/healthz").status == 200u);
+  // Full: a liveness probe is still answered (then closed), so a busy instance is not restarted...
   Connection c(z.addr());
-  BOOST_TEST(c.read_reply().status == 503u);
+  auto health = c.request(verb::get, "/healthz");
+  BOOST_TEST(health.status == 200u);
+  BOOST_TEST(!health.keep_alive);
+  // ...everything else gets 503.
+  for (int i = 0; i < 2; ++i) {
+    Connection d(z.addr());
+    auto r = d.request(verb::get, "/api/v1/ping", "", token_header());
+    BOOST_TEST(r.status == 503u);
+    BOOST_TEST(r.json().as_object().contains("message"));
+    BOOST_TEST(!r.keep_alive);
+  }
+  auto m = a.request(verb::get, "/metrics");
+  BOOST_TEST(m.body.find("zpark_http_refused_total 2\n") != std::string::npos);
+  // One log line for a burst of refusals, not one per connection.
+  BOOST_REQUIRE(z.proc->wait_log("connection limit reached", 2s));
+  auto log = z.proc->log();
+  std::size_t lines = 0;
+  for (auto at = log.find("connection limit reached"); at != std::string::npos;
+       at = log.find("connection limit reached", at + 1))
+    ++lines;
+  BOOST_TEST(lines == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_new_connection_that_stays_silent_is_closed_after_the_read_timeout) {
+  // Silent connections must not hold a slot for the whole idle timeout.
+  Zpark z(Env{{"ZPARK_READ_TIMEOUT", "1"}, {"ZPARK_IDLE_TIMEOUT", "30"}});
+  Connection c(z.addr());
+  BOOST_TEST(c.closed_by_peer(5s));
+}
+
+namespace {
+// A request with a framing we must not guess at, followed by a second request hidden in its
+// "body": served as two requests, the second would bypass whatever inspects the first.
+const std::vector<std::string> kBadFraming{
+    "Transfer-Encoding: xchunked\r\n",
+    "Transfer-Encoding: gzip\r\n",
+    "Transfer-Encoding: identity\r\n",
+    "Transfer-Encoding: chunked, identity\r\n",
+    "Transfer-Encoding: gzip, chunked\r\n",
+    "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n",
+    "Content-Length: 5\r\nTransfer-Encoding: gzip\r\n",
+    "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+    "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+};
+}  // namespace
+
+BOOST_DATA_TEST_CASE(transfer_encoding_other_than_chunked_is_refused_and_the_connection_closed,
+                     data::make(kBadFraming), framing) {
+  Zpark z;
+  Connection c(z.addr());
+  c.send_raw("POST /healthz HTTP/1.1\r\nHost: x\r\n" + framing + "\r\n0\r\n\r\n" +
+             "GET /api/v1/ping HTTP/1.1\r\nHost: x\r\nToken: " + kToken + "\r\n\r\n");
+  auto r = c.read_reply();
+  BOOST_TEST(r.status == 400u);
+  BOOST_TEST(r.json().as_object().contains("message"));
+  BOOST_TEST(!r.keep_alive);
+  BOOST_TEST(c.closed_by_peer(2s));  // and the smuggled ping is never answered
+}
+
+BOOST_AUTO_TEST_CASE(a_chunked_body_is_still_accepted) {
+  Zpark z;
+  Connection c(z.addr());
+  const std::string alert = R"({"to":"a@example.com","subject":"chunked"})";
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", alert.size());
+  c.send_raw("POST /api/v1/alert HTTP/1.1\r\nHost: x\r\nToken: " + kToken +
+             "\r\nContent-Type: application/json\r\nTransfer-Encoding: Chunked\r\n\r\n" + size + "\r\n" +
+             alert + "\r\n0\r\n\r\n");
+  auto r = c.read_reply();
+  BOOST_TEST(r.status == 200u);
+  BOOST_TEST(r.keep_alive);
+  BOOST_TEST(c.request(verb::get, "/healthz").status == 200u);
+}
+
+// An unauthenticated or misdirected upload is answered from its header: no 100 Continue
+// invites the body, nothing of it is buffered, the connection is closed.
+BOOST_DATA_TEST_CASE(a_body_is_refused_from_its_header_before_it_is_read,
+                     data::make(std::vector<std::string>{"POST /api/v1/alert", "POST /api/v1/alert",
+                                                         "POST /api/v1/nowhere", "PUT /api/v1/alert"}) ^
+                         data::make(std::vector<std::string>{"", "Token: wrong\r\n", "Token: " + kToken + "\r\n",
+                                                         "Token: " + kToken + "\r\n"}) ^
+                         data::make(std::vector<unsigned>{401u, 401u, 404u, 405u}),
+                     request_line, token, status) {
+  Zpark z;
+  const std::string header = request_line + " HTTP/1.1\r\nHost: x\r\n" + token +
+                             "Content-Type: application/json\r\nContent-Length: 1048576\r\n";
+  Connection asks(z.addr());
+  asks.send_raw(header + "Expect: 100-continue\r\n\r\n");
+  auto r = asks.read_reply();
+  BOOST_TEST(r.status == status);  // not "100 Continue"
+  BOOST_TEST(r.json().as_object().contains("message"));
+  BOOST_TEST(!r.keep_alive);
+  BOOST_TEST(asks.closed_by_peer(2s));
+  // A client that sends the body at once gets the same answer, not a reset.
+  Connection eager(z.addr());
+  eager.send_raw(header + "\r\n" + std::string(65536, ' '));
+  BOOST_TEST(eager.read_reply().status == status);
+}
+
+BOOST_AUTO_TEST_CASE(bodies_in_flight_share_a_server_wide_budget) {
+  Zpark z;
+  // The default budget is 64 MiB: 64 alerts of 1 MiB (the alert limit) fit, the 65th does not.
+  const std::string header = "POST /api/v1/alert HTTP/1.1\r\nHost: x\r\nToken: " + kToken +
+                             "\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n"
+                             "Expect: 100-continue\r\n\r\n";
+  std::vector<std::unique_ptr<Connection>> uploads;
+  for (int i = 0; i < 64; ++i) {
+    auto& c = uploads.emplace_back(std::make_unique<Connection>(z.addr()));
+    c->send_raw(header);
+    BOOST_REQUIRE(c->read_reply().status == 100u);
+  }
+  Connection over(z.addr());
+  over.send_raw(header);
+  auto r = over.read_reply();
+  BOOST_TEST(r.status == 503u);
+  BOOST_TEST(r.json().as_object().contains("message"));
+  BOOST_TEST(!std::string(r.headers[http::field::retry_after]).empty());
+  BOOST_TEST(!r.keep_alive);
+  // A finished upload gives its share back.
+  std::string alert = R"({"to":"a@example.com","subject":"budget"})";
+  alert.resize(1048576, ' ');
+  uploads.front()->send_raw(alert);
+  BOOST_TEST(uploads.front()->read_reply().status == 200u);
+  Connection next(z.addr());
+  next.send_raw(header);
+  BOOST_TEST(next.read_reply().status == 100u);
 }
 
 BOOST_AUTO_TEST_CASE(unix_socket_with_mode_and_stale_socket_removed) {

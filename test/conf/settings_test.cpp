@@ -108,6 +108,36 @@ BOOST_AUTO_TEST_CASE(trusted_users_list) {
   BOOST_TEST(s.trusted_users[1] == "@example.org");
 }
 
+BOOST_AUTO_TEST_CASE(trusted_users_in_the_original_python_list_form) {
+  auto e = base();
+  e["SPARK_TRUSTED_USERS"] = "['joe@example.com', \"@example.org\"]";
+  auto s = load_settings(e, std::nullopt);
+  BOOST_REQUIRE(s.trusted_users.size() == 2u);
+  BOOST_TEST(s.trusted_users[0] == "joe@example.com");
+  BOOST_TEST(s.trusted_users[1] == "@example.org");
+}
+
+BOOST_AUTO_TEST_CASE(command_settings_and_why_commands_are_off) {
+  auto e = base();
+  auto s = load_settings(e, std::nullopt);
+  BOOST_TEST(s.command_retries == 3u);
+  BOOST_TEST(s.commands_off_reason().find("SPARK_WEBHOOK_SECRET") != std::string::npos);
+  e["SPARK_WEBHOOK_SECRET"] = "s3cret";
+  BOOST_TEST(load_settings(e, std::nullopt).commands_off_reason().find("SPARK_ACCESS_TOKEN") != std::string::npos);
+  e["SPARK_ACCESS_TOKEN"] = "t";
+  e["ZPARK_COMMAND_RETRIES"] = "5";
+  e["ZABBIX_SERVER_ADDRESS"] = "127.0.0.1:10051";
+  s = load_settings(e, std::nullopt);
+  BOOST_TEST(s.commands_off_reason().empty());
+  BOOST_TEST(s.command_retries == 5u);
+  BOOST_TEST(s.zabbix_server_address == "127.0.0.1:10051");
+  e["ZABBIX_SERVER_ADDRESS"] = "http://zabbix/";
+  BOOST_CHECK_THROW(load_settings(e, std::nullopt), SettingsError);
+  e.erase("ZABBIX_SERVER_ADDRESS");
+  e["ZPARK_COMMAND_RETRIES"] = "many";
+  BOOST_CHECK_THROW(load_settings(e, std::nullopt), SettingsError);
+}
+
 BOOST_AUTO_TEST_CASE(config_file_with_comments_and_environment_wins) {
   zpark::test::TempDir dir;
   auto file = dir.path() + "/zpark.json";

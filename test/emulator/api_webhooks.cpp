@@ -6,6 +6,7 @@
 #include "json_out.hpp"
 #include "paging.hpp"
 #include "webex_api.hpp"
+#include "webhook_events.hpp"
 
 namespace emu {
 namespace json = boost::json;
@@ -53,6 +54,8 @@ Outcome create(World& w, const Request& r) {
   auto secret = opt_string(o, "secret");
   if (!filter) return fail(r, filter.error());
   if (!secret) return fail(r, secret.error());
+  if (*filter)
+    if (auto f = parse_filter(**filter, h.resource); !f) return fail(r, f.error());
   h.filter = std::move(*filter);
   h.secret = std::move(*secret);
   h.id = w.store.ids().next("WEBHOOK");

@@ -3,8 +3,10 @@
 #include <boost/json/object.hpp>
 #include <charconv>
 
+#include "deliveries.hpp"
 #include "json_out.hpp"
 #include "messages.hpp"
+#include "seeding.hpp"
 #include "webex_api.hpp"
 
 namespace emu {
@@ -30,6 +32,11 @@ std::optional<Outcome> each_object(const Request& r, Fn&& fn) {
   return std::nullopt;
 }
 
+std::optional<Outcome> needs_object(const Request& r) {
+  if (r.body_invalid || !r.body.is_object()) return fail(r, 400, "body must be a JSON object");
+  return std::nullopt;
+}
+
 Outcome seed_rooms(World& w, const Request& r) {
   auto bad = each_object(r, [&](const json::object& o) -> std::optional<Outcome> {
     auto id = req_string(o, "id");
@@ -46,46 +53,84 @@ Outcome seed_rooms(World& w, const Request& r) {
   return bad ? *bad : ok();
 }
 
+// One action answers the stored action, an array {"items": [...]}; "deliver": true fires the
+// attachmentActions/created webhooks once the answer is out.
 Outcome seed_actions(World& w, const Request& r) {
+  json::array stored;
+  std::vector<Outbound> sends;
   auto bad = each_object(r, [&](const json::object& o) -> std::optional<Outcome> {
-    if (!req_string(o, "id")) return fail(r, 400, "attachment action needs a string id");
-    w.store.seed_attachment_action(o);
+    auto a = seed_action(w.store, o, r.now_iso);
+    if (!a) return fail(r, a.error());
+    stored.push_back(*a->action);
+    if (a->deliver)
+      for (auto& d : deliver_action(w, *a->action, r.now)) sends.push_back(std::move(d));
     return std::nullopt;
   });
-  return bad ? *bad : ok();
+  if (bad) return *bad;
+  Outcome out = r.body.is_array() ? json_answer(200, json::object{{"items", std::move(stored)}})
+                                  : json_answer(200, stored.at(0));
+  out.deliveries = std::move(sends);
+  return out;
 }
 
-// A message written by a person (what Webex would deliver to Zpark's webhook), so command
-// tests can have Zpark fetch it with GET /v1/messages/{id}.
-Outcome seed_message(World& w, const Request& r) {
-  if (!r.body.is_object()) return fail(r, 400, "body must be a JSON object");
+// A message written by a person, as Webex would deliver it to Zpark's webhook: the answer is
+// the message as GET /v1/messages/{id} shows it; then the webhooks that want it get it.
+Outcome seed_one_message(World& w, const Request& r) {
+  if (auto bad = needs_object(r)) return *bad;
+  auto seeded = seed_message(w.store, r.body.get_object(), r.now_iso);
+  if (!seeded) return fail(r, seeded.error());
+  Outcome out = json_answer(200, to_json(*seeded->message));
+  if (seeded->deliver) out.deliveries = deliver_message(w, *seeded->message, r.now);
+  return out;
+}
+
+// {"messageId": ...} or {"attachmentActionId": ...}, optional "webhookId": the same envelope
+// again (byte-identical while the webhook is unchanged), to test duplicate handling. Answers
+// {"deliveries": [...]}: the entries planned, so a test sees at once what will arrive.
+Outcome redeliver(World& w, const Request& r) {
+  if (auto bad = needs_object(r)) return *bad;
   const auto& o = r.body.get_object();
-  auto email = req_string(o, "personEmail");
-  if (!email) return fail(r, email.error());
-  Message m;
-  const Person& author = w.store.person_for_email(to_lower(*email));
-  m.person_id = author.id;
-  m.person_email = author.email;
-  auto room_id = opt_string(o, "roomId");
-  if (!room_id) return fail(r, room_id.error());
-  const Room& room =
-      *room_id ? w.store.group_room(**room_id, r.now_iso) : w.store.direct_room(author, r.now_iso);
-  m.room_id = room.id;
-  m.room_type = room.type;
-  for (auto [key, field] : {std::pair{"text", &m.text}, std::pair{"markdown", &m.markdown},
-                            std::pair{"html", &m.html}}) {
-    auto v = opt_string(o, key);
-    if (!v) return fail(r, v.error());
-    *field = std::move(*v);
+  for (const auto& kv : o)
+    if (kv.key() != "messageId" && kv.key() != "attachmentActionId" && kv.key() != "webhookId")
+      return fail(r, 400,
+                  "unknown key '" + std::string(kv.key()) +
+                      "'; redeliver takes messageId or attachmentActionId, and webhookId");
+  auto message_id = opt_string(o, "messageId");
+  auto action_id = opt_string(o, "attachmentActionId");
+  auto webhook_id = opt_string(o, "webhookId");
+  if (!message_id || !action_id || !webhook_id)
+    return fail(r, 400, "messageId, attachmentActionId and webhookId must be strings");
+  if (message_id->has_value() == action_id->has_value())
+    return fail(r, 400, "give exactly one of messageId and attachmentActionId");
+  DeliveryRequest how{true, webhook_id->value_or("")};
+  if (!how.only_webhook.empty() && !w.store.webhook(how.only_webhook))
+    return fail(r, 404, "no webhook " + how.only_webhook);
+  const std::uint64_t before = w.deliveries.last_seq();
+  Outcome out;
+  if (*message_id) {
+    const Message* m = w.store.message(**message_id);
+    if (!m) return fail(r, 404, "no message " + **message_id);
+    out.deliveries = deliver_message(w, *m, r.now, how);
+  } else {
+    const json::object* a = w.store.attachment_action(**action_id);
+    if (!a) return fail(r, 404, "no attachment action " + **action_id);
+    out.deliveries = deliver_action(w, *a, r.now, how);
   }
-  auto parent = opt_string(o, "parentId");
-  if (!parent) return fail(r, parent.error());
-  m.parent_id = parent->value_or("");
-  if (auto* mp = o.if_contains("mentionedPeople"); mp && mp->is_array())
-    m.mentioned_people = mp->get_array();
-  m.id = w.store.ids().next("MESSAGE");
-  m.created = r.now_iso;
-  return json_answer(200, to_json(w.store.add_message(std::move(m))));
+  auto sends = std::move(out.deliveries);
+  out = json_answer(200, w.deliveries.to_json(before));
+  out.deliveries = std::move(sends);
+  return out;
+}
+
+// {"id": ...}: what Webex does to a webhook after too many failed deliveries.
+Outcome disable_webhook(World& w, const Request& r) {
+  if (auto bad = needs_object(r)) return *bad;
+  auto id = req_string(r.body.get_object(), "id");
+  if (!id) return fail(r, id.error());
+  Webhook* h = w.store.webhook(*id);
+  if (!h) return fail(r, 404, "no webhook " + *id);
+  h->status = "inactive";
+  return json_answer(200, to_json(*h));
 }
 
 Outcome messages(World& w) {
@@ -100,14 +145,24 @@ Outcome webhooks(World& w) {
   return json_answer(200, json::object{{"webhooks", std::move(items)}});
 }
 
-Outcome requests(World& w, const Request& r) {
-  std::uint64_t since = 0;
+Result<std::uint64_t> since(const Request& r) {
+  std::uint64_t n = 0;
   if (auto s = r.param("since")) {
-    auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), since);
+    auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), n);
     if (ec != std::errc{} || end != s->data() + s->size())
-      return fail(r, 400, "since must be a sequence number");
+      return ApiError{400, "since must be a sequence number"};
   }
-  return json_answer(200, w.log.to_json(since));
+  return n;
+}
+
+Outcome requests(World& w, const Request& r) {
+  auto n = since(r);
+  return n ? json_answer(200, w.log.to_json(*n)) : fail(r, n.error());
+}
+
+Outcome deliveries(World& w, const Request& r) {
+  auto n = since(r);
+  return n ? json_answer(200, w.deliveries.to_json(*n)) : fail(r, n.error());
 }
 
 Outcome stats(World& w) {
@@ -120,6 +175,7 @@ Outcome reset(World& w) {
   w.store.clear();
   w.faults.set(FaultSettings{});
   w.log.clear();
+  w.deliveries.clear();
   w.stats = Stats{};
   return ok();
 }
@@ -140,8 +196,11 @@ Outcome handle_control(World& w, const Request& r) {
   if (r.segments.size() != 2) return not_found(r);
   if (what == "requests" && get) return requests(w, r);
   if (what == "messages" && get) return messages(w);
-  if (what == "messages" && post) return seed_message(w, r);
+  if (what == "messages" && post) return seed_one_message(w, r);
   if (what == "webhooks" && get) return webhooks(w);
+  if (what == "deliveries" && get) return deliveries(w, r);
+  if (what == "redeliver" && post) return redeliver(w, r);
+  if (what == "disable_webhook" && post) return disable_webhook(w, r);
   if (what == "stats" && get) return stats(w);
   if (what == "reset" && post) return reset(w);
   if (what == "faults" && post) return faults(w, r);

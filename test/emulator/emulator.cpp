@@ -1,6 +1,7 @@
 #include "emulator.hpp"
 
 #include "control_api.hpp"
+#include "deliveries.hpp"
 #include "request.hpp"
 #include "webex_api.hpp"
 
@@ -47,8 +48,7 @@ Outcome v1(World& w, Request& r, const HttpIn& in) {
                "The request requires a valid access token set in the Authorization request "
                "header.");
   } else {
-    bool message_post = r.method == "POST" && r.segments.size() == 2 && r.seg(1) == "messages";
-    FaultDecision d = w.faults.decide(message_post);
+    FaultDecision d = w.faults.decide(r.method, r.segments);
     if (d.kind == FaultDecision::reset) {
       out.disposition = Disposition::reset;
       entry.outcome = "reset";
@@ -62,6 +62,10 @@ Outcome v1(World& w, Request& r, const HttpIn& in) {
       }
     }
     out.delay = std::chrono::milliseconds(w.faults.settings().delay_ms);
+    // Webex delivers the bot's own new messages to its webhooks too (from_bot in the log).
+    if (!out.message_id.empty())
+      if (const Message* m = w.store.message(out.message_id))
+        out.deliveries = deliver_message(w, *m, r.now);
   }
   entry.status = out.disposition == Disposition::reset && entry.outcome == "reset" ? 0 : out.status;
   entry.message_id = out.message_id;
@@ -71,6 +75,10 @@ Outcome v1(World& w, Request& r, const HttpIn& in) {
 }
 
 }  // namespace
+
+void Emulator::delivery_finished(std::uint64_t seq, const DeliveryResult& r, const Now& now) {
+  finish_delivery(world_, seq, r, now);
+}
 
 Outcome Emulator::handle(const HttpIn& in, const Now& now) {
   std::string tracking = world_.store.ids().tracking_id();

@@ -10,6 +10,8 @@ class Emulator {
  public:
   explicit Emulator(Config c) : world_(std::move(c)) {}
   Outcome handle(const HttpIn& in, const Now& now);
+  // The I/O layer's report on one Outcome::deliveries entry.
+  void delivery_finished(std::uint64_t seq, const DeliveryResult& r, const Now& now);
   World& world() { return world_; }
 
  private:

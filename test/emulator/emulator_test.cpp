@@ -4,13 +4,18 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 #include <string>
 
+#include "deliveries.hpp"
 #include "faults.hpp"
 #include "ids.hpp"
 #include "messages.hpp"
 #include "paging.hpp"
+#include "seeding.hpp"
+#include "webhook_events.hpp"
 
 namespace json = boost::json;
 using namespace emu;
@@ -29,6 +34,17 @@ HttpIn http(std::string method, std::string target, std::string body = "",
   in.content_type = in.body.empty() ? "" : "application/json";
   in.host = "127.0.0.1:4443";
   return in;
+}
+
+// Faults::decide for "METHOD /v1/path".
+FaultDecision decide(Faults& f, std::string_view method, std::string_view path) {
+  std::vector<std::string> segments;
+  for (std::size_t at = 1; at < path.size();) {
+    auto end = std::min(path.find('/', at), path.size());
+    segments.emplace_back(path.substr(at, end - at));
+    at = end + 1;
+  }
+  return f.decide(method, segments);
 }
 
 std::string header(const Outcome& o, std::string_view name) {
@@ -55,6 +71,20 @@ struct Fixture {
         call_json(http("POST", "/v1/messages", std::move(body))).at("id").as_string());
   }
   void faults(std::string body) { call_json(http("POST", "/_emu/faults", std::move(body), "")); }
+  json::value control(std::string method, std::string path, std::string body = "",
+                      unsigned expect = 200) {
+    return call_json(http(std::move(method), std::move(path), std::move(body), ""), expect);
+  }
+  std::string webhook(std::string body) {
+    return std::string(
+        call_json(http("POST", "/v1/webhooks", std::move(body))).at("id").as_string());
+  }
+  json::array deliveries(std::uint64_t since = 0) {
+    return control("GET", "/_emu/deliveries?since=" + std::to_string(since))
+        .at("deliveries")
+        .as_array();
+  }
+  const std::string& bot_id() { return emu.world().store.bot().id; }
 };
 
 }  // namespace
@@ -132,17 +162,19 @@ BOOST_AUTO_TEST_CASE(counters_are_consumed_in_order) {
   f.set(*parse_faults(parse(
       R"({"reset_next":1,"burst_429":{"count":1,"retry_after":3},
           "fail_next":[{"status":502}],"accept_then_reset_next":1})")));
-  BOOST_TEST(f.decide(true).kind == FaultDecision::reset);
-  auto burst = f.decide(false);
+  auto post = [&] { return decide(f, "POST", "/v1/messages"); };
+  auto get = [&] { return decide(f, "GET", "/v1/people/me"); };
+  BOOST_TEST(post().kind == FaultDecision::reset);
+  auto burst = get();
   BOOST_TEST(burst.kind == FaultDecision::canned);
   BOOST_TEST(burst.answer.status == 429u);
   BOOST_TEST(*burst.answer.retry_after == 3u);
-  BOOST_TEST(f.decide(false).kind == FaultDecision::none);  // fail_next waits for a POST
-  auto canned = f.decide(true);
+  BOOST_TEST(get().kind == FaultDecision::none);  // fail_next waits for a POST
+  auto canned = post();
   BOOST_TEST(canned.answer.status == 502u);
-  BOOST_TEST(f.decide(false).reset_after_processing == false);
-  BOOST_TEST(f.decide(true).reset_after_processing == true);
-  BOOST_TEST(f.decide(true).kind == FaultDecision::none);
+  BOOST_TEST(get().reset_after_processing == false);
+  BOOST_TEST(post().reset_after_processing == true);
+  BOOST_TEST(post().kind == FaultDecision::none);
 }
 
 BOOST_AUTO_TEST_CASE(ratios_are_seeded_and_roughly_right) {
@@ -151,7 +183,7 @@ BOOST_AUTO_TEST_CASE(ratios_are_seeded_and_roughly_right) {
     f.set(*parse_faults(parse(R"({"error_5xx_ratio":0.3,"seed":)" + std::to_string(seed) + "}")));
     std::string out;
     for (int i = 0; i < 2000; ++i) {
-      auto d = f.decide(false);
+      auto d = decide(f, "GET", "/v1/rooms");
       out += d.kind == FaultDecision::none ? '.' : static_cast<char>('0' + d.answer.status % 10);
     }
     return out;
@@ -163,6 +195,54 @@ BOOST_AUTO_TEST_CASE(ratios_are_seeded_and_roughly_right) {
   BOOST_TEST(failures > 500);
   BOOST_TEST(failures < 700);
   for (char c : std::string("023")) BOOST_TEST(a.find(c) != std::string::npos);  // 500/2/3
+}
+
+BOOST_AUTO_TEST_CASE(route_faults_target_any_call_most_literal_first) {
+  Faults f;
+  f.set(*parse_faults(parse(R"({"fail_next_by_route":{
+      "GET /v1/messages/{id}":[{"status":503},{"status":429,"retry_after":7}],
+      "GET /v1/people/{id}":[{"reset":true},{"status":404}],
+      "GET /v1/people/me":[{"status":500}]}})")));
+  BOOST_TEST(decide(f, "GET", "/v1/messages").kind == FaultDecision::none);  // the listing
+  BOOST_TEST(decide(f, "POST", "/v1/messages").kind == FaultDecision::none);
+  BOOST_TEST(decide(f, "GET", "/v1/messages/M1").answer.status == 503u);
+  auto limited = decide(f, "GET", "/v1/messages/M2");
+  BOOST_TEST(limited.answer.status == 429u);
+  BOOST_TEST(*limited.answer.retry_after == 7u);
+  BOOST_TEST(decide(f, "GET", "/v1/messages/M3").kind == FaultDecision::none);
+  BOOST_TEST(decide(f, "GET", "/v1/people/me").answer.status == 500u);         // literal beats {id}
+  BOOST_TEST(decide(f, "GET", "/v1/people/me").kind == FaultDecision::reset);  // then {id}
+  BOOST_TEST(decide(f, "GET", "/v1/people/P1").answer.status == 404u);
+  BOOST_TEST(decide(f, "GET", "/v1/people/P1").kind == FaultDecision::none);
+}
+
+BOOST_AUTO_TEST_CASE(fail_next_goes_before_a_message_post_route) {
+  Faults f;
+  f.set(*parse_faults(parse(R"({"fail_next":[{"status":502}],)"
+                            R"("fail_next_by_route":{"POST /v1/messages":[{"status":400}]}})")));
+  BOOST_TEST(decide(f, "POST", "/v1/messages").answer.status == 502u);
+  BOOST_TEST(decide(f, "POST", "/v1/messages").answer.status == 400u);
+  BOOST_TEST(decide(f, "POST", "/v1/messages").kind == FaultDecision::none);
+}
+
+BOOST_DATA_TEST_CASE(
+    route_fault_typos_are_refused,
+    boost::unit_test::data::make({
+        R"({"fail_next_by_route":{"GET /v1/message/{id}":[{"status":503}]}})",
+        R"({"fail_next_by_route":{"GET /v1/messages/:id":[{"status":503}]}})",
+        R"({"fail_next_by_route":{"GET v1/messages":[{"status":503}]}})",
+        R"({"fail_next_by_route":{"FETCH /v1/messages":[{"status":503}]}})",
+        R"({"fail_next_by_route":{"GET /v1/messages/{id}":{"status":503}}})",
+        R"({"fail_next_by_route":{"GET /v1/messages/{id}":[{"status":200}]}})",
+        R"({"fail_next_by_route":{"GET /v1/messages/{id}":[{"reset":true,"status":503}]}})",
+        R"({"fail_next_by_route":{"GET /v1/messages/{id}":[{"stauts":503}]}})",
+        R"({"fail_next_by_route":[]})",
+        R"({"disable_webhook_after_failures":-1})",
+    }),
+    body) {
+  auto s = parse_faults(parse(body));
+  BOOST_TEST_REQUIRE(!s);
+  BOOST_TEST(s.error().status == 400u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -232,6 +312,209 @@ BOOST_AUTO_TEST_CASE(targets_threads_and_edits) {
   BOOST_TEST(edit_message(store, root, MessageEdit{room, "e", {}}, "t").error().status == 400u);
   BOOST_TEST(store.message(root)->edit_count == max_edits);
   BOOST_TEST(edit_message(store, "nope", MessageEdit{room, "e", {}}, "t").error().status == 404u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(webhook_events)
+
+struct HmacVector {
+  std::string key, data, mac;
+};
+std::ostream& operator<<(std::ostream& os, const HmacVector& v) { return os << v.mac; }
+
+// RFC 2202, section 3 (HMAC-SHA-1): test cases 1, 2, 3, 6 and 7.
+BOOST_DATA_TEST_CASE(
+    hmac_sha1_matches_rfc_2202,
+    boost::unit_test::data::make(std::vector<HmacVector>{
+        {std::string(20, '\x0b'), "Hi There", "b617318655057264e28bc0b6fb378c8ef146be00"},
+        {"Jefe", "what do ya want for nothing?", "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"},
+        {std::string(20, '\xaa'), std::string(50, '\xdd'),
+         "125d7342b9ac11cd91a39af48aa17b4f63f175d3"},
+        {std::string(80, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First",
+         "aa4ae5e15272d00e95705637ce8a3b55ed402112"},
+        {std::string(80, '\xaa'),
+         "Test Using Larger Than Block-Size Key and Larger Than One Block-Size "
+         "Data",
+         "e8e99d0f45237d786d6bbaa7965c7808bbff1a91"},
+    }),
+    v) {
+  BOOST_TEST(hmac_sha1_hex(v.key, v.data) == v.mac);
+}
+
+struct FilterCase {
+  std::string filter;
+  bool group_mention, group_plain, direct_from_ann, bot_own_group;
+};
+std::ostream& operator<<(std::ostream& os, const FilterCase& c) { return os << c.filter; }
+
+// Which of four messages reach a messages/created webhook with this filter. The group
+// message without a mention never does: a bot only sees group messages that mention it.
+BOOST_DATA_TEST_CASE(message_filters,
+                     boost::unit_test::data::make(std::vector<FilterCase>{
+                         {"", true, false, true, true},
+                         {"mentionedPeople=me", true, false, false, false},
+                         {"mentionedPeople=BOT", true, false, false, false},
+                         {"roomType=direct", false, false, true, false},
+                         {"roomType=group", true, false, false, true},
+                         {"roomId=G", true, false, false, true},
+                         {"roomId=G&mentionedPeople=me", true, false, false, false},
+                         {"personEmail=ann@example.com", true, false, true, false},
+                         {"personEmail=ANN%40example.com", true, false, true, false},
+                         {"personId=BOT", false, false, false, true},
+                         {"personEmail=bob@example.com", false, false, false, false},
+                     }),
+                     c) {
+  Message group;
+  group.id = "M1";
+  group.room_id = "G";
+  group.room_type = "group";
+  group.person_id = "ANN";
+  group.person_email = "ann@example.com";
+  Message mention = group;
+  mention.mentioned_people = json::array{"BOT"};
+  Message direct = group;
+  direct.room_id = "D";
+  direct.room_type = "direct";
+  Message own = group;
+  own.person_id = "BOT";
+  own.person_email = "zpark@webex.bot";
+  Webhook h{.id = "W",
+            .name = "z",
+            .target_url = "http://127.0.0.1:9/",
+            .resource = "messages",
+            .event = "created",
+            .status = "active",
+            .created = "T"};
+  if (!c.filter.empty()) h.filter = c.filter;
+  BOOST_TEST_REQUIRE(parse_filter(c.filter, "messages").has_value());
+  BOOST_TEST(webhook_wants(h, message_facts(mention), "BOT") == c.group_mention);
+  BOOST_TEST(webhook_wants(h, message_facts(group), "BOT") == c.group_plain);
+  BOOST_TEST(webhook_wants(h, message_facts(direct), "BOT") == c.direct_from_ann);
+  BOOST_TEST(webhook_wants(h, message_facts(own), "BOT") == c.bot_own_group);
+}
+
+BOOST_AUTO_TEST_CASE(status_resource_and_event_gate_a_webhook) {
+  Message m;
+  m.id = "M";
+  m.room_type = "direct";
+  Webhook h{.id = "W",
+            .name = "z",
+            .target_url = "http://127.0.0.1:9/",
+            .resource = "all",
+            .event = "all",
+            .status = "active",
+            .created = "T"};
+  BOOST_TEST(webhook_wants(h, message_facts(m), "BOT"));
+  h.status = "inactive";
+  BOOST_TEST(!webhook_wants(h, message_facts(m), "BOT"));
+  h.status = "active";
+  h.resource = "attachmentActions";
+  BOOST_TEST(!webhook_wants(h, message_facts(m), "BOT"));
+  h.resource = "messages";
+  h.event = "deleted";
+  BOOST_TEST(!webhook_wants(h, message_facts(m), "BOT"));
+  // A term that does not apply to the event's resource never holds (webhook on "all").
+  h.resource = "all";
+  h.event = "created";
+  h.filter = "roomType=direct";
+  BOOST_TEST(webhook_wants(h, message_facts(m), "BOT"));
+  json::object action{{"id", "A"}, {"personId", "P"}, {"messageId", "M"}, {"roomId", "R"}};
+  BOOST_TEST(!webhook_wants(h, action_facts(action, "p@example.com"), "BOT"));
+  h.filter = "messageId=M&personEmail=p@example.com";
+  BOOST_TEST(webhook_wants(h, action_facts(action, "p@example.com"), "BOT"));
+}
+
+BOOST_DATA_TEST_CASE(bad_filters_are_refused,
+                     boost::unit_test::data::make({"roomId", "=x", "roomId=", "roomId=a&",
+                                                   "hasFiles=true", "roomId=a&roomId=b",
+                                                   "roomType=team", "personEmail=a%4",
+                                                   "personEmail=a%zz"}),
+                     filter) {
+  auto f = parse_filter(filter, "messages");
+  BOOST_TEST_REQUIRE(!f);
+  BOOST_TEST(f.error().status == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(filter_keys_depend_on_the_resource) {
+  BOOST_TEST(parse_filter("messageId=M&personId=P", "attachmentActions").has_value());
+  BOOST_TEST(!parse_filter("roomType=group", "attachmentActions"));
+  BOOST_TEST(!parse_filter("messageId=M", "messages"));
+  BOOST_TEST(parse_filter("anything=goes", "memberships").has_value());  // never delivered
+  BOOST_TEST(parse_filter("", "messages")->empty());
+}
+
+BOOST_AUTO_TEST_CASE(envelope_bytes_are_webex_shaped_and_stable) {
+  Webhook h{.id = "W",
+            .name = "zpark",
+            .target_url = "http://127.0.0.1:9/hook",
+            .resource = "messages",
+            .event = "created",
+            .status = "active",
+            .created = "2024-01-01T00:00:00.000Z",
+            .filter = "mentionedPeople=me",
+            .secret = "s"};
+  Message m;
+  m.id = "M";
+  m.room_id = "R";
+  m.room_type = "group";
+  m.person_id = "P";
+  m.person_email = "ann@example.com";
+  m.text = "Zpark help";  // never in the envelope
+  m.mentioned_people = json::array{"B"};
+  m.created = "2024-01-02T00:00:00.000Z";
+  m.parent_id = "ROOT";
+  auto body = envelope_body(h, Owner{"O", "A", "B"}, message_facts(m), message_event_data(m));
+  BOOST_TEST(body ==
+             R"({"id":"W","name":"zpark","targetUrl":"http://127.0.0.1:9/hook",)"
+             R"("resource":"messages","event":"created","filter":"mentionedPeople=me",)"
+             R"("orgId":"O","createdBy":"B","appId":"A","ownedBy":"creator","status":"active",)"
+             R"("actorId":"P","created":"2024-01-01T00:00:00.000Z","data":{"id":"M","roomId":"R",)"
+             R"("roomType":"group","personId":"P","personEmail":"ann@example.com",)"
+             R"("mentionedPeople":["B"],"created":"2024-01-02T00:00:00.000Z","parentId":"ROOT"}})");
+  BOOST_TEST(body == envelope_body(h, Owner{"O", "A", "B"}, message_facts(m),
+                                   message_event_data(m)));  // a redelivery is identical
+  json::object action{{"id", "A1"},       {"type", "submit"},
+                      {"messageId", "M"}, {"inputs", json::object{{"ack", "1"}}},
+                      {"personId", "P"},  {"roomId", "R"},
+                      {"created", "C"}};
+  h.filter.reset();
+  h.resource = "attachmentActions";
+  auto data = action_event_data(action);
+  BOOST_TEST(
+      json::serialize(data) ==
+      R"({"id":"A1","type":"submit","messageId":"M","personId":"P","roomId":"R","created":"C"})");
+  auto action_body = parse(envelope_body(h, Owner{"O", "A", "B"}, action_facts(action, ""), data));
+  BOOST_TEST(!action_body.as_object().contains("filter"));
+  BOOST_TEST(action_body.at("resource").as_string() == "attachmentActions");
+  BOOST_TEST(action_body.at("actorId").as_string() == "P");
+}
+
+BOOST_AUTO_TEST_CASE(only_loopback_targets_are_delivered_to) {
+  auto t = loopback_target("http://127.0.0.1:8080/api/v1/webhook?x=1");
+  BOOST_TEST_REQUIRE(t.has_value());
+  BOOST_TEST(t->origin == "http://127.0.0.1:8080");
+  BOOST_TEST(t->target == "/api/v1/webhook?x=1");
+  BOOST_TEST(loopback_target("https://[::1]:8443")->origin == "https://[::1]:8443");
+  BOOST_TEST(loopback_target("https://[::1]:8443")->target == "/");
+  BOOST_TEST(loopback_target("https://LocalHost/hook").has_value());
+  BOOST_TEST(loopback_target("http://127.8.9.10:1/").has_value());
+  for (auto bad : {"https://example.com/hook", "http://10.0.0.1/", "http://[::2]/",
+                   "ftp://127.0.0.1/", "not a url", "http://128.0.0.1/"})
+    BOOST_TEST(!loopback_target(bad), bad);
+}
+
+BOOST_AUTO_TEST_CASE(bot_mention_renders_like_webex) {
+  auto r = render_bot_mention("BOT", "Zpark", "show issues <b> & \"x\"");
+  BOOST_TEST(r.text == "Zpark show issues <b> & \"x\"");
+  BOOST_TEST(r.html ==
+             "<p><spark-mention data-object-type=\"person\" data-object-id=\"BOT\">Zpark"
+             "</spark-mention> show issues &lt;b&gt; &amp; &quot;x&quot;</p>");
+  auto bare = render_bot_mention("BOT", "Zed's", "");
+  BOOST_TEST(bare.text == "Zed's");
+  BOOST_TEST(bare.html ==
+             "<p><spark-mention data-object-type=\"person\" data-object-id=\"BOT\">Zed&#39;s"
+             "</spark-mention></p>");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -418,6 +701,285 @@ BOOST_AUTO_TEST_CASE(reset_clears_everything) {
   BOOST_TEST(call_json(http("GET", "/_emu/requests", "", "")).at("requests").as_array().empty());
   BOOST_TEST(call_json(http("GET", "/_emu/stats", "", "")).at("tls_handshakes").as_int64() == 0);
   BOOST_TEST(call(http("GET", "/v1/people/me")).status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(seeded_mention_reads_back_like_webex) {
+  auto seeded = control("POST", "/_emu/messages",
+                        R"({"personEmail":"Ann@Example.com","displayName":"Ann Smith",
+                            "roomId":"g1","mentionBot":"Zpark","text":"show issues"})");
+  std::string id(seeded.at("id").as_string());
+  auto got = call_json(http("GET", "/v1/messages/" + id));
+  BOOST_TEST(got.at("text").as_string() == "Zpark show issues");
+  BOOST_TEST(got.at("html").as_string() ==
+             "<p><spark-mention data-object-type=\"person\" data-object-id=\"" + bot_id() +
+                 "\">Zpark</spark-mention> show issues</p>");
+  BOOST_TEST(got.at("mentionedPeople") == json::array{json::value(bot_id())});
+  BOOST_TEST(got.at("roomType").as_string() == "group");
+  BOOST_TEST(got.at("personEmail").as_string() == "ann@example.com");
+  BOOST_TEST(got.at("created").as_string() == "2023-11-14T22:13:20.000Z");
+  auto person = call_json(http("GET", "/v1/people/" + std::string(got.at("personId").as_string())));
+  BOOST_TEST(person.at("displayName").as_string() == "Ann Smith");
+  BOOST_TEST(person.at("emails").at(0).as_string() == "ann@example.com");
+
+  // A thread reply; explicit html and mentionedPeople are kept as given.
+  auto reply = control("POST", "/_emu/messages",
+                       R"({"personEmail":"ann@example.com","roomId":"g1","mentionBot":"Zp",
+                           "text":"ack","html":"<p>custom</p>","mentionedPeople":["X"],
+                           "parentId":")" +
+                           id + "\"}");
+  auto reply_got =
+      call_json(http("GET", "/v1/messages/" + std::string(reply.at("id").as_string())));
+  BOOST_TEST(reply_got.at("parentId").as_string() == id);
+  BOOST_TEST(reply_got.at("text").as_string() == "Zp ack");
+  BOOST_TEST(reply_got.at("html").as_string() == "<p>custom</p>");
+  BOOST_TEST(reply_got.at("mentionedPeople") == json::array{"X"});
+  // Without roomId: the author's direct room with the bot.
+  auto direct =
+      control("POST", "/_emu/messages", R"({"personEmail":"ann@example.com","text":"help"})");
+  BOOST_TEST(direct.at("roomType").as_string() == "direct");
+  BOOST_TEST(!direct.as_object().contains("html"));
+}
+
+BOOST_AUTO_TEST_CASE(seeding_is_strict) {
+  for (auto body :
+       {R"({"personEmail":"a@b.c","mentionbot":"Zpark"})", R"({"text":"x"})",
+        R"({"personEmail":"nobody","text":"x"})", R"({"personEmail":"a@b.c","mentionBot":""})",
+        R"({"personEmail":"a@b.c","mentionedPeople":"me"})",
+        R"({"personEmail":"a@b.c","deliver":"no"})",
+        R"({"personEmail":"a@b.c","roomId":"g","parentId":"nope"})"})
+    control("POST", "/_emu/messages", body, 400);
+  control("POST", "/_emu/attachment_actions", R"({"id":"A","deliver":true})", 400);
+  control("POST", "/_emu/attachment_actions", R"({"id":"A","input":{}})", 400);
+  control("POST", "/_emu/attachment_actions", R"({"personId":"P","personEmail":"a@b.c"})", 400);
+}
+
+BOOST_AUTO_TEST_CASE(a_mention_is_delivered_signed_to_matching_webhooks) {
+  auto mentions = webhook(R"({"name":"cmd","targetUrl":"http://127.0.0.1:9/hook?k=1",
+      "resource":"messages","event":"created","filter":"mentionedPeople=me","secret":"s3cret"})");
+  auto direct = webhook(R"({"name":"dm","targetUrl":"https://localhost:9/",
+      "resource":"messages","event":"created","filter":"roomType=direct"})");
+  webhook(R"({"name":"cards","targetUrl":"http://127.0.0.1:9/",
+      "resource":"attachmentActions","event":"created"})");
+  Outcome seeded = call(http("POST", "/_emu/messages",
+                             R"({"personEmail":"ann@example.com","roomId":"g1",
+                                 "mentionBot":"Zpark","text":"help"})",
+                             ""));
+  BOOST_TEST_REQUIRE(seeded.status == 200u);
+  std::string id(parse(seeded.body).at("id").as_string());
+  BOOST_TEST_REQUIRE(seeded.deliveries.size() == 1u);
+  const Outbound& out = seeded.deliveries[0];
+  BOOST_TEST(out.origin == "http://127.0.0.1:9");
+  BOOST_TEST(out.target == "/hook?k=1");
+  BOOST_TEST(out.signature == hmac_sha1_hex("s3cret", out.body));
+  auto envelope = parse(out.body);
+  BOOST_TEST(envelope.at("id").as_string() == mentions);
+  BOOST_TEST(envelope.at("filter").as_string() == "mentionedPeople=me");
+  BOOST_TEST(envelope.at("createdBy").as_string() == bot_id());
+  BOOST_TEST(envelope.at("actorId") == envelope.at("data").at("personId"));
+  BOOST_TEST(envelope.at("data").at("id").as_string() == id);
+  BOOST_TEST(envelope.at("data").at("roomType").as_string() == "group");
+  BOOST_TEST(envelope.at("data").at("personEmail").as_string() == "ann@example.com");
+  BOOST_TEST(envelope.at("data").at("mentionedPeople") == json::array{json::value(bot_id())});
+  BOOST_TEST(!envelope.at("data").as_object().contains("text"));
+
+  auto log = deliveries();
+  BOOST_TEST_REQUIRE(log.size() == 1u);
+  BOOST_TEST(log[0].at("state").as_string() == "pending");
+  BOOST_TEST(log[0].at("body").as_string() == out.body);  // the exact bytes
+  BOOST_TEST(log[0].at("signature").as_string() == out.signature);
+  BOOST_TEST(log[0].at("data_id").as_string() == id);
+  BOOST_TEST(!log[0].at("from_bot").as_bool());
+  emu.delivery_finished(out.seq, DeliveryResult{204, "", ""}, Now{99, {}});
+  log = deliveries();
+  BOOST_TEST(log[0].at("state").as_string() == "delivered");
+  BOOST_TEST(log[0].at("status").as_int64() == 204);
+  BOOST_TEST(log[0].at("done_ms").as_int64() == 99);
+
+  // A group message without the mention reaches nobody; a direct one the unsigned webhook.
+  BOOST_TEST(call(http("POST", "/_emu/messages",
+                       R"({"personEmail":"ann@example.com","roomId":"g1","text":"chat"})", ""))
+                 .deliveries.empty());
+  Outcome dm = call(
+      http("POST", "/_emu/messages", R"({"personEmail":"ann@example.com","text":"help"})", ""));
+  BOOST_TEST_REQUIRE(dm.deliveries.size() == 1u);
+  BOOST_TEST(dm.deliveries[0].signature.empty());
+  BOOST_TEST(parse(dm.deliveries[0].body).at("id").as_string() == direct);
+  BOOST_TEST(deliveries(1).at(0).at("signature").is_null());
+  // "deliver": false stores only.
+  BOOST_TEST(call(http("POST", "/_emu/messages",
+                       R"({"personEmail":"ann@example.com","text":"x","deliver":false})", ""))
+                 .deliveries.empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_bots_own_messages_are_delivered_too_and_marked) {
+  webhook(R"({"name":"all","targetUrl":"http://127.0.0.1:9/","resource":"messages",
+              "event":"created","secret":"s"})");
+  webhook(R"({"name":"mentions","targetUrl":"http://127.0.0.1:9/","resource":"messages",
+              "event":"created","filter":"mentionedPeople=me","secret":"s"})");
+  Outcome sent = call(http("POST", "/v1/messages", R"({"roomId":"g1","text":"alert"})"));
+  BOOST_TEST_REQUIRE(sent.deliveries.size() == 1u);  // not to the mentions-only webhook
+  auto log = deliveries();
+  BOOST_TEST(log.at(0).at("from_bot").as_bool());
+  BOOST_TEST(log.at(0).at("actor_id").as_string() == bot_id());
+  BOOST_TEST(log.at(0).at("data_id").as_string() == sent.message_id);
+  // A failed answer stores nothing and delivers nothing.
+  faults(R"({"fail_next":[{"status":503}]})");
+  BOOST_TEST(
+      call(http("POST", "/v1/messages", R"({"roomId":"g1","text":"x"})")).deliveries.empty());
+}
+
+BOOST_AUTO_TEST_CASE(redelivery_sends_the_same_bytes_again) {
+  auto hook = webhook(R"({"name":"cmd","targetUrl":"http://127.0.0.1:9/","resource":"messages",
+                          "event":"created","secret":"s"})");
+  webhook(R"({"name":"other","targetUrl":"http://127.0.0.1:9/o","resource":"messages",
+              "event":"created"})");
+  Outcome first = call(
+      http("POST", "/_emu/messages", R"({"personEmail":"ann@example.com","text":"help"})", ""));
+  std::string id(parse(first.body).at("id").as_string());
+  BOOST_TEST_REQUIRE(first.deliveries.size() == 2u);
+  Outcome again = call(http("POST", "/_emu/redeliver",
+                            R"({"messageId":")" + id + R"(","webhookId":")" + hook + "\"}", ""));
+  BOOST_TEST_REQUIRE(again.status == 200u);
+  BOOST_TEST_REQUIRE(again.deliveries.size() == 1u);
+  BOOST_TEST(again.deliveries[0].body == first.deliveries[0].body);
+  BOOST_TEST(again.deliveries[0].signature == first.deliveries[0].signature);
+  auto planned = parse(again.body).at("deliveries").as_array();
+  BOOST_TEST_REQUIRE(planned.size() == 1u);
+  BOOST_TEST(planned[0].at("redelivery").as_bool());
+  BOOST_TEST(planned[0].at("seq").as_int64() == 3);
+  BOOST_TEST(control("POST", "/_emu/redeliver", R"({"messageId":")" + id + "\"}")
+                 .at("deliveries")
+                 .as_array()
+                 .size() == 2u);
+  control("POST", "/_emu/redeliver", R"({"messageId":"nope"})", 404);
+  control("POST", "/_emu/redeliver", R"({"messageId":")" + id + R"(","webhookId":"nope"})", 404);
+  control("POST", "/_emu/redeliver", R"({})", 400);
+  control("POST", "/_emu/redeliver", R"({"messageId":"a","attachmentActionId":"b"})", 400);
+  control("POST", "/_emu/redeliver", R"({"message":"a"})", 400);
+}
+
+BOOST_AUTO_TEST_CASE(a_card_action_is_delivered_on_request) {
+  webhook(R"({"name":"cards","targetUrl":"http://127.0.0.1:9/a","resource":"attachmentActions",
+              "event":"created","secret":"k"})");
+  std::string card = post_message(R"({"roomId":"g1","text":"card"})");
+  auto quiet = call(
+      http("POST", "/_emu/attachment_actions",
+           R"({"id":"A0","messageId":")" + card + R"(","personEmail":"ann@example.com"})", ""));
+  BOOST_TEST(quiet.deliveries.empty());  // deliver defaults to false
+  Outcome pressed = call(http("POST", "/_emu/attachment_actions",
+                              R"({"messageId":")" + card +
+                                  R"(","personEmail":"Ann@example.com","inputs":{"ack":"yes"},
+                                      "deliver":true})",
+                              ""));
+  BOOST_TEST_REQUIRE(pressed.status == 200u);
+  auto stored = parse(pressed.body);
+  std::string action_id(stored.at("id").as_string());
+  BOOST_TEST(stored.at("type").as_string() == "submit");
+  BOOST_TEST(stored.at("roomId").as_string() == "g1");  // from the card's message
+  BOOST_TEST(!stored.as_object().contains("personEmail"));
+  BOOST_TEST_REQUIRE(pressed.deliveries.size() == 1u);
+  auto envelope = parse(pressed.deliveries[0].body);
+  BOOST_TEST(envelope.at("resource").as_string() == "attachmentActions");
+  BOOST_TEST(envelope.at("data").at("id").as_string() == action_id);
+  BOOST_TEST(envelope.at("data").at("messageId").as_string() == card);
+  BOOST_TEST(!envelope.at("data").as_object().contains("inputs"));
+  BOOST_TEST(pressed.deliveries[0].signature == hmac_sha1_hex("k", pressed.deliveries[0].body));
+  auto fetched = call_json(http("GET", "/v1/attachment/actions/" + action_id));
+  BOOST_TEST(fetched.at("inputs").at("ack").as_string() == "yes");
+  auto person =
+      call_json(http("GET", "/v1/people/" + std::string(fetched.at("personId").as_string())));
+  BOOST_TEST(person.at("emails").at(0).as_string() == "ann@example.com");
+  BOOST_TEST(
+      call(http("POST", "/_emu/redeliver", R"({"attachmentActionId":")" + action_id + "\"}", ""))
+          .deliveries.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(failing_deliveries_disable_the_webhook_until_reactivated) {
+  faults(R"({"disable_webhook_after_failures":2})");
+  auto hook = webhook(R"({"name":"cmd","targetUrl":"http://127.0.0.1:9/","resource":"messages",
+                          "event":"created"})");
+  auto seed = [&] {
+    return call(http("POST", "/_emu/messages", R"({"personEmail":"ann@example.com","text":"x"})",
+                     ""))
+        .deliveries;
+  };
+  auto a = seed(), b = seed();
+  emu.delivery_finished(a.at(0).seq, DeliveryResult{0, "connection refused", ""}, Now{10, {}});
+  BOOST_TEST(call_json(http("GET", "/v1/webhooks/" + hook)).at("status").as_string() == "active");
+  emu.delivery_finished(b.at(0).seq, DeliveryResult{500, "", "oops"}, Now{20, {}});
+  auto log = deliveries();
+  BOOST_TEST(log.at(0).at("state").as_string() == "failed");
+  BOOST_TEST(log.at(0).at("error").as_string() == "connection refused");
+  BOOST_TEST(log.at(1).at("response").as_string() == "oops");
+  BOOST_TEST(call_json(http("GET", "/v1/webhooks/" + hook)).at("status").as_string() == "inactive");
+  BOOST_TEST(seed().empty());  // an inactive webhook gets nothing
+  call_json(http("PUT", "/v1/webhooks/" + hook,
+                 R"({"name":"cmd","targetUrl":"http://127.0.0.1:9/","status":"active"})"));
+  auto c = seed();
+  BOOST_TEST_REQUIRE(c.size() == 1u);
+  emu.delivery_finished(c.at(0).seq, DeliveryResult{503, "", ""}, Now{30, {}});
+  BOOST_TEST(call_json(http("GET", "/v1/webhooks/" + hook)).at("status").as_string() == "active");
+  // The control API disables one directly, as Webex would after ~100 failures in 5 minutes.
+  BOOST_TEST(control("POST", "/_emu/disable_webhook", R"({"id":")" + hook + "\"}")
+                 .at("status")
+                 .as_string() == "inactive");
+  control("POST", "/_emu/disable_webhook", R"({"id":"nope"})", 404);
+}
+
+BOOST_AUTO_TEST_CASE(targets_off_loopback_are_logged_not_sent) {
+  webhook(R"({"name":"far","targetUrl":"https://example.com/hook","resource":"messages",
+              "event":"created"})");
+  Outcome o = call(http("POST", "/_emu/messages", R"({"personEmail":"a@b.c","text":"x"})", ""));
+  BOOST_TEST(o.deliveries.empty());
+  auto log = deliveries();
+  BOOST_TEST_REQUIRE(log.size() == 1u);
+  BOOST_TEST(log[0].at("state").as_string() == "failed");
+  BOOST_TEST(log[0].at("error").as_string().find("not loopback") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(webhook_filters_are_checked_when_created) {
+  call_json(http("POST", "/v1/webhooks",
+                 R"({"name":"z","targetUrl":"http://127.0.0.1:9/","resource":"messages",
+                     "event":"created","filter":"mentionedPeople=me&hasFiles=true"})"),
+            400);
+  call_json(
+      http("POST", "/v1/webhooks",
+           R"({"name":"z","targetUrl":"127.0.0.1:9/","resource":"messages","event":"created"})"),
+      400);
+}
+
+BOOST_AUTO_TEST_CASE(route_faults_answer_any_call) {
+  std::string id(control("POST", "/_emu/messages", R"({"personEmail":"a@b.c","text":"x"})")
+                     .at("id")
+                     .as_string());
+  faults(R"({"fail_next_by_route":{"GET /v1/messages/{id}":[{"status":429,"retry_after":3},
+            {"reset":true}],"GET /v1/people/{id}":[{"status":503}]}})");
+  BOOST_TEST(call(http("GET", "/v1/people/me")).status == 503u);
+  BOOST_TEST(call(http("GET", "/v1/people/me")).status == 200u);
+  Outcome limited = call(http("GET", "/v1/messages/" + id));
+  BOOST_TEST(limited.status == 429u);
+  BOOST_TEST(header(limited, "Retry-After") == "3");
+  BOOST_TEST((call(http("GET", "/v1/messages/" + id)).disposition == Disposition::reset));
+  BOOST_TEST(call(http("GET", "/v1/messages/" + id)).status == 200u);
+  auto log = call_json(http("GET", "/_emu/requests", "", "")).at("requests").as_array();
+  BOOST_TEST(log.at(3).at("outcome").as_string() == "reset");
+  BOOST_TEST(log.at(3).at("status").as_int64() == 0);
+  call_json(http("POST", "/_emu/faults", R"({"fail_next_by_route":{"GET /v1/nothing":[]}})", ""),
+            400);
+}
+
+BOOST_AUTO_TEST_CASE(reset_forgets_deliveries_but_not_their_numbers) {
+  webhook(
+      R"({"name":"z","targetUrl":"http://127.0.0.1:9/","resource":"messages","event":"created"})");
+  auto before = call(http("POST", "/_emu/messages", R"({"personEmail":"a@b.c","text":"x"})", ""));
+  control("POST", "/_emu/reset");
+  BOOST_TEST(deliveries().empty());
+  emu.delivery_finished(before.deliveries.at(0).seq, DeliveryResult{200, "", ""}, Now{});
+  webhook(
+      R"({"name":"z","targetUrl":"http://127.0.0.1:9/","resource":"messages","event":"created"})");
+  auto after = call(http("POST", "/_emu/messages", R"({"personEmail":"a@b.c","text":"x"})", ""));
+  BOOST_TEST(after.deliveries.at(0).seq > before.deliveries.at(0).seq);
+  BOOST_TEST(deliveries().at(0).at("state").as_string() == "pending");
 }
 
 BOOST_AUTO_TEST_CASE(seeded_incoming_message_can_be_fetched) {

@@ -7,22 +7,40 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "json_util.hpp"
 
 namespace emu {
 
+// One injected failure: an error answer, or (reset) an abrupt close with no answer.
 struct CannedAnswer {
   unsigned status = 503;
   std::optional<unsigned> retry_after;  // seconds; nullopt: no Retry-After header
+  bool reset = false;                   // {"reset": true}: RST instead of an answer
 };
+
+// "fail_next_by_route": {"GET /v1/messages/{id}": [...]}: answers for the next requests of
+// one route. "{...}" stands for one path segment (any id, "me" included).
+struct RouteFaults {
+  std::string key;  // as given, for error texts
+  std::string method;
+  std::vector<std::string> segments;  // {"v1", "messages", "{id}"}
+  std::deque<CannedAnswer> answers;
+};
+
+// Webex disables a webhook after about 100 failed deliveries within 5 minutes.
+inline constexpr unsigned webex_disable_after_failures = 100;
+inline constexpr std::int64_t webex_failure_window_ms = 5 * 60 * 1000;
 
 struct FaultSettings {
   double error_5xx_ratio = 0;
   double reset_ratio = 0;
-  std::uint64_t seed = 0x5eed;         // fixed default: a failing run can be replayed
-  std::deque<CannedAnswer> fail_next;  // for the next POST /v1/messages, in order
+  std::uint64_t seed = 0x5eed;                  // fixed default: a failing run can be replayed
+  std::deque<CannedAnswer> fail_next;           // for the next POST /v1/messages, in order
+  std::vector<RouteFaults> fail_next_by_route;  // any /v1 route, after fail_next
   unsigned burst_429_count = 0;
   std::optional<unsigned> burst_429_retry_after;
   unsigned reset_next = 0;
@@ -30,8 +48,23 @@ struct FaultSettings {
   unsigned delay_ms = 0;
   std::set<std::string> unknown_emails;  // lower case
   std::set<std::string> unknown_rooms;
+  // Failed deliveries (no answer, or not 2xx) of one webhook within webex_failure_window_ms
+  // that make its status "inactive"; 0 never disables.
+  unsigned disable_webhook_after_failures = webex_disable_after_failures;
 };
 
+// POST /_emu/faults body, every key optional:
+//   {"fail_next": [ANSWER...],                          next POST /v1/messages, in order
+//    "fail_next_by_route": {"GET /v1/messages/{id}": [ANSWER...], "GET /v1/people/{id}": [...]},
+//    "burst_429": {"count": N, "retry_after": S},       next N calls of any route
+//    "reset_next": N, "accept_then_reset_next": N, "error_5xx_ratio": R, "reset_ratio": R,
+//    "seed": N, "delay_ms": MS, "unknown_emails": [...], "unknown_rooms": [...],
+//    "disable_webhook_after_failures": N}
+// ANSWER is {"status": 400..599, "retry_after": S?} (S becomes Retry-After) or {"reset": true}.
+// Route keys name a route the emulator serves, "{id}" for any id; when several match, the
+// most literal one with answers left is used ("GET /v1/people/me" before ".../{id}").
+// Per call the first that applies wins: reset_next, reset_ratio, burst_429, fail_next,
+// fail_next_by_route, error_5xx_ratio, accept_then_reset_next.
 // Strict: unknown keys and out-of-range values are errors, so a typo in a test fails loudly.
 Result<FaultSettings> parse_faults(const boost::json::value& v);
 
@@ -48,7 +81,8 @@ class Faults {
   const FaultSettings& settings() const { return s_; }
 
   // Called once per authorised /v1 request, in arrival order; consumes counters.
-  FaultDecision decide(bool is_message_post);
+  // `segments` is the decoded path: {"v1", "messages", "<id>"}.
+  FaultDecision decide(std::string_view method, std::span<const std::string> segments);
   bool unknown_email(const std::string& lower_email) const {
     return s_.unknown_emails.count(lower_email) != 0;
   }

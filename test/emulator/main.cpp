@@ -23,7 +23,8 @@ namespace {
 constexpr std::string_view usage =
     "usage: webex-emulator --cert FILE --key FILE [--listen 127.0.0.1] [--port 0]\n"
     "                      [--token test-token] [--bot-email zpark@webex.bot]\n"
-    "                      [--idle-timeout 60] [--verbose]\n"
+    "                      [--idle-timeout 60] [--webhook-ca FILE] [--verbose]\n"
+    "--webhook-ca: CA (PEM) trusted for https webhook targets, besides the system CAs.\n"
     "Make test certificates with: bash test/support/make_certs.sh DIR\n";
 
 struct Args {
@@ -31,6 +32,7 @@ struct Args {
   unsigned short port = 0;
   emu::Config config;
   emu::ServerOptions server;
+  emu::DelivererOptions delivery;
 };
 
 // Whole decimal number within [0, max]; throws on anything else ("80x", "-1", "70000").
@@ -72,6 +74,8 @@ bool parse_args(int argc, char** argv, Args& a) {
         a.config.token = value;
       else if (opt == "--bot-email")
         a.config.bot_email = emu::to_lower(value);
+      else if (opt == "--webhook-ca")
+        a.delivery.ca_file = value;
       else if (opt == "--idle-timeout")
         a.server.idle_timeout = std::chrono::seconds(number(value, 86400));
       else {
@@ -126,7 +130,8 @@ int main(int argc, char** argv) {
 
   args.config.id_salt = std::random_device{}();  // ids differ between emulator runs
   emu::Emulator emulator(args.config);
-  emu::start_server(acceptor, tls, emulator, args.server);
+  emu::Deliverer deliverer(ioc.get_executor(), emulator, args.delivery);
+  emu::start_server(acceptor, tls, emulator, deliverer, args.server);
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) { ioc.stop(); });

@@ -103,6 +103,16 @@ Result<MessageEdit> parse_message_edit(const json::value& body) {
   return e;
 }
 
+std::optional<ApiError> check_parent(Store& store, const std::string& parent_id,
+                                     const std::string& room_id) {
+  const Message* parent = store.message(parent_id);
+  if (!parent) return ApiError{400, "parentId does not name an existing message"};
+  if (!parent->parent_id.empty())
+    return ApiError{400, "parentId names a reply; replies to replies are not allowed"};
+  if (parent->room_id != room_id) return ApiError{400, "parentId names a message in another room"};
+  return std::nullopt;
+}
+
 Result<Message*> create_message(Store& store, const Faults& faults, NewMessage m,
                                 const std::string& now) {
   Message msg;
@@ -129,14 +139,8 @@ Result<Message*> create_message(Store& store, const Faults& faults, NewMessage m
       break;
     }
   }
-  if (!m.parent_id.empty()) {
-    const Message* parent = store.message(m.parent_id);
-    if (!parent) return ApiError{400, "parentId does not name an existing message"};
-    if (!parent->parent_id.empty())
-      return ApiError{400, "parentId names a reply; replies to replies are not allowed"};
-    if (parent->room_id != room->id)
-      return ApiError{400, "parentId names a message in another room"};
-  }
+  if (!m.parent_id.empty())
+    if (auto bad = check_parent(store, m.parent_id, room->id)) return *bad;
   msg.id = store.ids().next("MESSAGE");
   msg.room_id = room->id;
   msg.room_type = room->type;

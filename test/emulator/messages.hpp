@@ -36,6 +36,10 @@ Result<Message*> create_message(Store& store, const Faults& faults, NewMessage m
 Result<Message*> edit_message(Store& store, const std::string& id, MessageEdit e,
                               const std::string& now);
 
+// A reply's parent must exist, be a thread root (not itself a reply) and sit in `room_id`.
+std::optional<ApiError> check_parent(Store& store, const std::string& parent_id,
+                                     const std::string& room_id);
+
 std::string to_lower(std::string s);
 
 }  // namespace emu

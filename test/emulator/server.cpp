@@ -26,8 +26,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 struct Shared {
   Emulator* emu;
   asio::ssl::context* tls;
+  Deliverer* deliverer;
   ServerOptions options;
-  std::chrono::steady_clock::time_point start;
 };
 
 void log_exception(std::exception_ptr e) {
@@ -71,10 +71,7 @@ http::response<http::string_body> to_response(Outcome& out, unsigned version, bo
 }
 
 Outcome answer(Shared& sh, const HttpIn& in) {
-  Now now{std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                sh.start)
-              .count(),
-          std::chrono::system_clock::now()};
+  Now now = sh.deliverer->clock().now();
   try {
     return sh.emu->handle(in, now);
   } catch (const std::exception& e) {  // the one place a request's exception ends up
@@ -153,13 +150,18 @@ asio::awaitable<void> session(Shared sh, tcp::socket socket) {
       asio::steady_timer timer(stream.get_executor(), out.delay);
       co_await timer.async_wait(use_tuple);
     }
+    // Webhook deliveries start once the answer is out (or the reset done), as at Webex,
+    // where the sender's POST returns before the webhooks fire.
     if (out.disposition == Disposition::reset) {
       reset_connection(stream);
+      for (auto& d : out.deliveries) sh.deliverer->send(std::move(d));
       co_return;
     }
+    auto deliveries = std::move(out.deliveries);
     auto res = to_response(out, version, keep_alive);
     beast::get_lowest_layer(stream).expires_after(30s);
     auto [wec, written] = co_await http::async_write(stream, res, use_tuple);
+    for (auto& d : deliveries) sh.deliverer->send(std::move(d));
     if (wec) co_return;
     if (!keep_alive) break;
   }
@@ -187,8 +189,8 @@ asio::awaitable<void> accept_loop(Shared sh, tcp::acceptor* acceptor) {
 }  // namespace
 
 void start_server(tcp::acceptor& acceptor, asio::ssl::context& tls, Emulator& emu,
-                  ServerOptions options) {
-  Shared sh{&emu, &tls, options, std::chrono::steady_clock::now()};
+                  Deliverer& deliverer, ServerOptions options) {
+  Shared sh{&emu, &tls, &deliverer, options};
   asio::co_spawn(acceptor.get_executor(), accept_loop(sh, &acceptor), log_exception);
 }
 

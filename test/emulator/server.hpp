@@ -1,11 +1,13 @@
 // HTTPS/1.1 front end: accepts TLS connections and serves each request through
-// Emulator::handle. Carries out delays and abrupt resets; knows nothing of Webex.
+// Emulator::handle. Carries out delays and abrupt resets, and hands the webhook deliveries an
+// answer causes to the Deliverer once the answer is out; knows nothing of Webex.
 #pragma once
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstddef>
 
+#include "deliverer.hpp"
 #include "emulator.hpp"
 
 namespace emu {
@@ -16,8 +18,9 @@ struct ServerOptions {
   bool verbose = false;  // one stderr line per request
 };
 
-// Starts the accept loop on the acceptor's executor; all four must outlive the io_context run.
+// Starts the accept loop on the acceptor's executor; acceptor, tls, emu and deliverer must
+// outlive the io_context run. Times come from the deliverer's clock.
 void start_server(boost::asio::ip::tcp::acceptor& acceptor, boost::asio::ssl::context& tls,
-                  Emulator& emu, ServerOptions options);
+                  Emulator& emu, Deliverer& deliverer, ServerOptions options);
 
 }  // namespace emu

@@ -7,11 +7,12 @@ namespace emu {
 Store::Store(std::uint64_t id_salt, std::string bot_email) : ids_(id_salt) {
   bot_.id = ids_.derived("PEOPLE", bot_email);
   bot_.email = std::move(bot_email);
-  bot_.display_name = "Zpark Emulator";
   bot_.type = "bot";
+  clear();
 }
 
 void Store::clear() {
+  bot_.display_name = "Zpark Emulator";
   people_by_email_.clear();
   email_by_person_id_.clear();
   rooms_.clear();
@@ -35,6 +36,12 @@ const Person& Store::person_for_email(const std::string& lower_email) {
     email_by_person_id_[p.id] = lower_email;
   }
   return it->second;
+}
+
+void Store::set_display_name(const std::string& lower_email, std::string name) {
+  person_for_email(lower_email);
+  Person& p = lower_email == bot_.email ? bot_ : people_by_email_.at(lower_email);
+  p.display_name = std::move(name);
 }
 
 const Person* Store::person_by_id(const std::string& id) const {

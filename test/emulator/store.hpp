@@ -46,12 +46,13 @@ struct Webhook {
 class Store {
  public:
   Store(std::uint64_t id_salt, std::string bot_email);
-  void clear();  // everything but the bot and the id counter
+  void clear();  // everything but the bot (its display name reset) and the id counter
 
   IdMaker& ids() { return ids_; }
   const Person& bot() const { return bot_; }
 
   const Person& person_for_email(const std::string& lower_email);  // created on first use
+  void set_display_name(const std::string& lower_email, std::string name);
   const Person* person_by_id(const std::string& id) const;
 
   Room* room(const std::string& id);

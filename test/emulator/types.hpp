@@ -24,6 +24,23 @@ enum class Disposition {
   reset,   // close the TCP connection abruptly (RST), write nothing
 };
 
+// One webhook POST the I/O layer must make after answering (see deliveries.hpp). The logic
+// decided everything: the bytes, the signature, and that the target is on loopback.
+struct Outbound {
+  std::uint64_t seq = 0;  // the delivery's entry in GET /_emu/deliveries
+  std::string origin;     // "http://127.0.0.1:8080"
+  std::string target;     // "/api/v1/webhook?x=1"
+  std::string body;       // exact bytes, signed as they are
+  std::string signature;  // X-Spark-Signature; "" means no header (webhook without secret)
+};
+
+// How one Outbound ended, reported back by the I/O layer.
+struct DeliveryResult {
+  unsigned status = 0;   // HTTP status; 0 when no answer came
+  std::string error;     // transport failure in words; "" when an answer came
+  std::string response;  // start of the answer's body, for debugging a failing receiver
+};
+
 struct Outcome {
   unsigned status = 200;
   std::string body;  // empty with 204
@@ -31,6 +48,7 @@ struct Outcome {
   Disposition disposition = Disposition::answer;
   std::chrono::milliseconds delay{0};  // wait this long (timer) before acting
   std::string message_id;              // set when a POST /v1/messages stored a message
+  std::vector<Outbound> deliveries;    // webhook POSTs to start once the answer is out
 };
 
 // Injected time, so tests need no sleeping and get stable timestamps.

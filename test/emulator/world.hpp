@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "deliveries.hpp"
 #include "faults.hpp"
 #include "request_log.hpp"
 #include "store.hpp"
@@ -15,17 +16,20 @@ struct Config {
   std::string bot_email = "zpark@webex.bot";
   std::uint64_t id_salt = 1;
   std::size_t request_log_capacity = 1'000'000;
+  std::size_t delivery_log_capacity = 100'000;
 };
 
 struct World {
   explicit World(Config c)
       : config(std::move(c)),
         store(config.id_salt, config.bot_email),
-        log(config.request_log_capacity) {}
+        log(config.request_log_capacity),
+        deliveries(config.delivery_log_capacity) {}
   Config config;
   Store store;
   Faults faults;
   RequestLog log;
+  DeliveryLog deliveries;
   Stats stats;
 };
 

@@ -17,3 +17,11 @@ add_test(NAME zabbix_zpark_check
 ZABBIX_USERNAME=Admin ZABBIX_PASSWORD=zabbix '$<TARGET_FILE:zpark>' check 2>/dev/null) && echo \"$out\" && \
 echo \"$out\" | grep -q 'Zabbix 6.0.[0-9]* at .*: login OK as Admin' && ! echo \"$out\" | grep -q zabbix$")
 set_tests_properties(zabbix_zpark_check PROPERTIES FIXTURES_REQUIRED zabbix_lab RESOURCE_LOCK zabbix_lab TIMEOUT 60)
+
+# Bot commands as a user meets them: `zpark webhook create`, messages written through the
+# emulator (signed webhooks), replies checked against Zabbix's own figures.
+add_test(NAME zabbix_e2e_commands
+  COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/e2e_commands.py $<TARGET_FILE:zpark>
+          $<TARGET_FILE:webex-emulator> ${ZPARK_TEST_CERTS} ${ZABBIX_LAB_STATE})
+set_tests_properties(zabbix_e2e_commands PROPERTIES
+  FIXTURES_REQUIRED "certs;zabbix_lab" RESOURCE_LOCK zabbix_lab TIMEOUT 300)

@@ -1,0 +1,404 @@
+#include "spark/replies.hpp"
+
+#include "spark/message_format.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace zpark::spark {
+
+namespace {
+
+// Longest piece of Zabbix text one line shows; a 64 KiB trigger name must not eat a reply.
+constexpr std::size_t kMaxFieldBytes = 300;
+// Bytes kept free at the end of a list for the "... and N more" line.
+constexpr std::size_t kMoreLineRoom = 100;
+constexpr std::size_t kMaxListedGroups = 30;
+constexpr std::size_t kMaxListedInterfaces = 10;
+
+struct CodePoint {
+  std::uint32_t value;
+  std::size_t size;  // 0: an invalid byte (counts as 1)
+};
+
+CodePoint next_code_point(std::string_view s, std::size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return {b0, 1};
+  std::size_t n = 0;
+  std::uint32_t cp = 0, min = 0;
+  if ((b0 & 0xE0) == 0xC0) n = 2, cp = b0 & 0x1F, min = 0x80;
+  else if ((b0 & 0xF0) == 0xE0) n = 3, cp = b0 & 0x0F, min = 0x800;
+  else if ((b0 & 0xF8) == 0xF0) n = 4, cp = b0 & 0x07, min = 0x10000;
+  else return {0xFFFD, 0};
+  if (s.size() - i < n) return {0xFFFD, 0};
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return {0xFFFD, 0};
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {0xFFFD, 0};
+  return {cp, n};
+}
+
+bool dropped(std::uint32_t cp) {
+  return (cp < 0x20 && cp != '\n' && cp != '\r' && cp != '\t') || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);  // bidi overrides
+}
+
+// At most `max` bytes of `s`, cut on a UTF-8 boundary, with "…" when cut. Applied to raw
+// Zabbix text before escaping, so an escape is never cut in half.
+std::string_view clip(std::string_view s, std::size_t max, bool& cut) {
+  cut = s.size() > max;
+  if (!cut) return s;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end);
+}
+
+std::string field(std::string_view s, std::size_t max = kMaxFieldBytes) {
+  bool cut = false;
+  std::string out = escape_markdown(clip(s, max, cut));
+  if (cut) out += "\xE2\x80\xA6";  // …
+  return out;
+}
+
+// A caller's email is fit for <@personEmail:...|...> when nothing in it can end the mention.
+bool mentionable(std::string_view email) {
+  const auto at = email.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == email.size() ||
+      email.find('@', at + 1) != std::string_view::npos || email.size() > 254)
+    return false;
+  for (char c : email) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F || std::string_view("<>|()[]\\\",;:*`").find(c) != std::string_view::npos) return false;
+  }
+  return true;
+}
+
+// The name shown in a mention: letters, digits, spaces and a few harmless marks only, since
+// what markdown or Webex make of escapes inside a mention is not documented.
+std::string mention_label(std::string_view name) {
+  std::string out;
+  for (std::size_t i = 0; i < name.size();) {
+    const auto cp = next_code_point(name, i);
+    const std::size_t len = cp.size ? cp.size : 1;
+    const char c = name[i];
+    const bool keep = cp.size > 1 ? !dropped(cp.value)
+                      : (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                            c == '.' || c == '-' || c == '\'' || c == ',';
+    if (cp.size == 1 && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else if (keep) {
+      out.append(name.substr(i, len));
+    }
+    i += len;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  bool cut = false;
+  const auto clipped = clip(out, 64, cut);
+  return std::string(clipped);
+}
+
+std::string greeting(const Caller& c) {
+  if (!c.group_room) return {};
+  std::string label = mention_label(c.display_name);
+  if (label.empty()) label = mention_label(std::string_view(c.email).substr(0, c.email.find('@')));
+  if (!mentionable(c.email)) return label.empty() ? "Hi,\n\n" : fmt::format("Hi {},\n\n", label);
+  if (label.empty()) label = "there";
+  return fmt::format("Hi <@personEmail:{}|{}>,\n\n", c.email, label);
+}
+
+std::string caretaker(std::string_view contact_info) {
+  const std::string contact = field(contact_info, 500);
+  return contact.empty() ? std::string() : fmt::format("Zpark is looked after by {}.", contact);
+}
+
+// One message: Webex refuses more than kMaxMessageBytes. Lists are fitted line by line
+// before this; here anything still too long is cut by split_message, as alerts are.
+std::string one_message(std::string markdown) {
+  if (markdown.size() <= kMaxMessageBytes) return markdown;
+  std::string cut = split_message(markdown, kMaxMessageBytes, 1).front();
+  constexpr std::string_view part_header = "(part 1/1)\n";  // meaningless for one part
+  if (std::string_view(cut).starts_with(part_header)) cut.erase(0, part_header.size());
+  return cut;
+}
+
+// Appends "\n" + line when the message still has `room` bytes free after it.
+bool add_line(std::string& out, std::string_view line, std::size_t room = kMoreLineRoom) {
+  if (out.size() + 1 + line.size() + room > kMaxMessageBytes) return false;
+  out += '\n';
+  out += line;
+  return true;
+}
+
+std::string problem_line(const zabbix::Problem& p, std::int64_t now, bool with_host) {
+  std::string line = "- ";
+  if (with_host) {
+    line += field(p.host.empty() ? p.host_name : p.host, 128);
+    if (!p.host_name.empty() && !p.host.empty() && p.host_name != p.host) line += " (" + field(p.host_name, 128) + ")";
+    line += " - ";
+  }
+  line += p.name.empty() ? std::string("(no name)") : field(p.name);
+  line += fmt::format(" - **{}**", zabbix::severity_name(p.severity));
+  if (p.since > 0) line += " - since " + format_age(now - p.since);
+  line += p.acknowledged ? " (acknowledged)" : " (not acknowledged)";
+  if (!p.eventid.empty()) line += " - event " + field(p.eventid, 32);
+  return line;
+}
+
+std::string describe(const zabbix::ProblemFilter& f) {
+  std::vector<std::string> parts;
+  if (f.min_severity > 0) parts.push_back(fmt::format("severity {} or higher", zabbix::severity_name(f.min_severity)));
+  if (!f.host.empty()) parts.push_back("host " + field(f.host, 128));
+  if (!f.group.empty()) parts.push_back("group " + field(f.group, 128));
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += i + 1 == parts.size() ? " and " : ", ";
+    out += parts[i];
+  }
+  return out;
+}
+
+bool has_filters(const zabbix::ProblemFilter& f) { return f.min_severity > 0 || !f.host.empty() || !f.group.empty(); }
+
+// `matching`: empty, or " matching ..." after "issues".
+std::string issues(const Caller& caller, const zabbix::ProblemReport& report, std::int64_t now,
+                   const std::string& matching) {
+  std::string out = greeting(caller);
+  const std::size_t count = std::max(report.total, report.problems.size());
+  if (count == 0) {
+    out += matching.empty() ? "There are no active issues right now."
+                            : fmt::format("There are no active issues{} right now.", matching);
+    return one_message(std::move(out));
+  }
+  if (count == 1)
+    out += fmt::format("There is currently **one** active issue{}:\n", matching);
+  else
+    out += fmt::format("There are currently **{}** active issues{}, most recent first:\n", count, matching);
+  std::size_t shown = 0;
+  for (const auto& p : report.problems) {
+    if (!add_line(out, problem_line(p, now, true))) break;
+    ++shown;
+  }
+  // A blank line first: a line right after a list item would continue that item.
+  if (count > shown) out += fmt::format("\n\n... and {} more (use limit or filters)", count - shown);
+  return one_message(std::move(out));
+}
+
+std::string interface_text(const zabbix::HostInterface& i) {
+  std::string out = field(i.type.empty() ? std::string_view("interface") : std::string_view(i.type), 32);
+  if (!i.address.empty()) {
+    out += ' ' + field(i.address, 128);
+    if (!i.port.empty()) out += ':' + field(i.port, 16);
+  }
+  std::vector<std::string> notes;
+  if (i.main) notes.emplace_back("main");
+  if (!i.available.empty()) notes.push_back(field(i.available, 32));
+  if (!notes.empty()) {
+    out += " (" + notes[0];
+    for (std::size_t k = 1; k < notes.size(); ++k) out += ", " + notes[k];
+    out += ')';
+  }
+  return out;
+}
+
+template <class T, class F>
+std::string joined(const std::vector<T>& items, std::size_t max, std::string_view sep, F text) {
+  if (items.empty()) return "none";
+  std::string out;
+  const std::size_t n = std::min(items.size(), max);
+  for (std::size_t k = 0; k < n; ++k) {
+    if (k) out += sep;
+    out += text(items[k]);
+  }
+  if (items.size() > n) out += fmt::format(" and {} more", items.size() - n);
+  return out;
+}
+
+std::string with_contact(std::string text, std::string_view contact_info) {
+  const std::string who = caretaker(contact_info);
+  if (!who.empty()) text += "\n\n" + who;
+  return one_message(std::move(text));
+}
+
+}  // namespace
+
+std::string escape_markdown(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (std::size_t i = 0; i < text.size();) {
+    const auto cp = next_code_point(text, i);
+    const std::size_t len = cp.size ? cp.size : 1;
+    if (cp.size == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD for a byte that is not UTF-8
+    } else if (cp.value == '\n' || cp.value == '\r' || cp.value == '\t') {
+      out += ' ';
+    } else if (dropped(cp.value)) {
+      // nothing: controls and bidi overrides only hide or reorder what is shown
+    } else if (cp.size > 1) {
+      out.append(text.substr(i, len));
+    } else {
+      switch (const char c = text[i]) {
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '&': out += "&amp;"; break;
+        case '*': case '_': case '`': case '~': case '[': case ']': case '(': case ')':
+        case '#': case '|': case '\\':
+          out += '\\';
+          out += c;
+          break;
+        default: out += c;
+      }
+    }
+    i += len;
+  }
+  // Surrounding white space means nothing in a name and would start a code block.
+  const auto first = out.find_first_not_of(' ');
+  if (first == std::string::npos) return {};
+  out.erase(0, first);
+  out.erase(out.find_last_not_of(' ') + 1);
+  // Markers that only mean something at the start of a line: "- x", "+ x", "= x", "1. x".
+  if (out[0] == '-' || out[0] == '+' || out[0] == '=') {
+    out.insert(0, 1, '\\');
+  } else {
+    std::size_t d = 0;
+    while (d < out.size() && out[d] >= '0' && out[d] <= '9') ++d;
+    if (d > 0 && d < out.size() && out[d] == '.' && (d + 1 == out.size() || out[d + 1] == ' '))
+      out.insert(d, 1, '\\');
+  }
+  return out;
+}
+
+std::string format_age(std::int64_t s) {
+  if (s < 0) s = 0;
+  if (s < 60) return fmt::format("{}s", s);
+  const std::int64_t m = s / 60, h = m / 60, d = h / 24;
+  if (d > 0) return h % 24 ? fmt::format("{}d {}h", d, h % 24) : fmt::format("{}d", d);
+  if (h > 0) return m % 60 ? fmt::format("{}h {}m", h, m % 60) : fmt::format("{}h", h);
+  return fmt::format("{}m", m);
+}
+
+std::string help_reply(const Caller& caller, std::string_view contact_info) {
+  std::string out = greeting(caller);
+  out +=
+      "I'm a Zpark bot: I relay Zabbix alerts to Webex and answer a few commands about Zabbix.\n"
+      "\n"
+      "- `help` (or `hello`): this message\n"
+      "- `show issues`: the active Zabbix issues, most recent first (10 unless you give a limit). "
+      "Filters, in any order: `severity>=LEVEL` (not classified, information, warning, average, "
+      "high, disaster, or 0 to 5), `host NAME`, `group NAME`, `limit N` (1 to 50); put a name "
+      "with spaces in double quotes. For example: `show issues severity>=high host db01 limit 5`\n"
+      "- `show status`: the Zabbix server's figures (hosts, items, triggers, users, web "
+      "scenarios), as its dashboard shows them\n"
+      "- `show host NAME`: one host's status, groups, interfaces and current problems. For "
+      "example: `show host db01`\n"
+      "\n"
+      "In a group room, mention me first and then write the command; in a direct room, just "
+      "write it. I only answer trusted users.";
+  return with_contact(std::move(out), contact_info);
+}
+
+std::string issues_reply(const Caller& caller, const zabbix::ProblemReport& report, std::int64_t now,
+                         bool filtered) {
+  return issues(caller, report, now, filtered ? " matching your filters" : "");
+}
+
+std::string issues_reply(const Caller& caller, const zabbix::ProblemReport& report, std::int64_t now,
+                         const zabbix::ProblemFilter& filter) {
+  return issues(caller, report, now, has_filters(filter) ? " matching " + describe(filter) : "");
+}
+
+std::string status_reply(const Caller& caller, const zabbix::StatusReport& s) {
+  std::string out = greeting(caller);
+  out += "**Zabbix server status**";
+  if (!s.version.empty()) out += " (Zabbix " + field(s.version, 32) + ")";
+  out += "\n\n";
+  out += fmt::format("- Hosts (enabled / disabled / templates): {} / {} / {} ({})\n", s.hosts_enabled,
+                     s.hosts_disabled, s.templates, s.hosts_enabled + s.hosts_disabled + s.templates);
+  out += fmt::format("- Items (enabled / disabled / not supported): {} / {} / {} ({})\n", s.items_enabled,
+                     s.items_disabled, s.items_not_supported,
+                     s.items_enabled + s.items_disabled + s.items_not_supported);
+  out += fmt::format("- Triggers (enabled / disabled): {} / {} ({}); problem / ok: {} / {}\n", s.triggers_enabled,
+                     s.triggers_disabled, s.triggers_enabled + s.triggers_disabled, s.triggers_problem,
+                     s.triggers_ok);
+  out += fmt::format("- Users: {}", s.users);
+  if (s.users_online) out += fmt::format(" ({} online)", *s.users_online);
+  out += '\n';
+  if (s.required_performance)
+    out += fmt::format("- Required server performance: {:.2f} new values per second\n", *s.required_performance);
+  out += fmt::format("- Web scenarios (enabled / disabled): {} / {}\n\n", s.web_enabled, s.web_disabled);
+  out += s.from_server ? "Figures from the Zabbix server itself, as on its dashboard."
+                       : "Figures counted through the Zabbix API, as on its dashboard (users online and "
+                         "required performance come only from the server: set ZABBIX_SERVER_ADDRESS).";
+  return one_message(std::move(out));
+}
+
+std::string host_reply(const Caller& caller, const zabbix::HostLookup& lookup, std::string_view asked_name,
+                       std::int64_t now) {
+  std::string out = greeting(caller);
+  const std::string asked = field(asked_name, 128);
+  if (!lookup.host) {
+    if (lookup.candidates.empty()) {
+      out += fmt::format("I found no host called **{}** in Zabbix (by technical or visible name).", asked);
+      return one_message(std::move(out));
+    }
+    out += fmt::format("Several hosts match **{}**:\n", asked);
+    std::size_t shown = 0;
+    for (const auto& name : lookup.candidates) {
+      if (!add_line(out, "- " + field(name, 128))) break;
+      ++shown;
+    }
+    if (lookup.candidates.size() > shown) out += fmt::format("\n\n... and {} more", lookup.candidates.size() - shown);
+    out += "\n\nPlease write show host with one of these names exactly.";
+    return one_message(std::move(out));
+  }
+  const auto& h = *lookup.host;
+  out += "**Host " + field(h.host.empty() ? h.name : h.host, 128) + "**";
+  if (!h.name.empty() && !h.host.empty() && h.name != h.host) out += " (" + field(h.name, 128) + ")";
+  out += '\n';
+  out += std::string("- Status: ") + (h.monitored ? "monitored" : "not monitored") +
+         (h.in_maintenance ? ", in maintenance" : "") + '\n';
+  out += "- Groups: " +
+         joined(h.groups, kMaxListedGroups, ", ", [](const std::string& g) { return field(g, 128); }) + '\n';
+  out += "- Interfaces: " + joined(h.interfaces, kMaxListedInterfaces, "; ", interface_text) + "\n\n";
+  if (h.problems.empty()) {
+    out += "No current problems.";
+    return one_message(std::move(out));
+  }
+  out += h.problems.size() == 1 ? std::string("**One** current problem:\n")
+                                : fmt::format("**{}** current problems, most recent first:\n", h.problems.size());
+  std::size_t shown = 0;
+  for (const auto& p : h.problems) {
+    if (!add_line(out, problem_line(p, now, false))) break;
+    ++shown;
+  }
+  if (h.problems.size() > shown) out += fmt::format("\n\n... and {} more", h.problems.size() - shown);
+  return one_message(std::move(out));
+}
+
+std::string unknown_reply(const Caller& caller, std::string_view problem) {
+  std::string out = greeting(caller);
+  if (problem.empty())
+    out += "I don't know that command; write **help** to see what I can do.";
+  else
+    out += "I can't do that: " + field(problem, 400) + ". Write **help** to see what I can do.";
+  return one_message(std::move(out));
+}
+
+std::string zabbix_trouble_reply(const Caller& caller, std::string_view contact_info) {
+  return with_contact(greeting(caller) +
+                          "Sorry, I'm having trouble reaching Zabbix, so I can't answer yet. I'll try "
+                          "again in a moment.",
+                      contact_info);
+}
+
+std::string zabbix_gave_up_reply(const Caller& caller, std::string_view contact_info) {
+  return with_contact(greeting(caller) +
+                          "Sorry, I still can't reach Zabbix, so I've given up on this command. Please "
+                          "try again later.",
+                      contact_info);
+}
+
+}  // namespace zpark::spark

@@ -1,0 +1,73 @@
+#pragma once
+// A bot command is a task, as it was a Celery task in the original: once the webhook route has
+// checked signature, envelope and trust and answered 200, this coroutine fetches the message,
+// extracts and parses the command, asks Zabbix (retrying with backoff, one "trouble" reply on
+// the first failure) and hands the reply to the alerts' delivery path (shared lanes, shared
+// 429 pause, durable outbox), so a retried query never sends a reply twice.
+#include "spark/command.hpp"
+#include "spark/replies.hpp"
+#include "spark/webex_client.hpp"
+#include "spark/webhook.hpp"
+#include "tasks/commands/recent_ids.hpp"
+#include "tasks/relay.hpp"
+#include "zabbix/client.hpp"
+#include "zabbix/reports.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <utility>
+
+namespace zpark::tasks {
+
+struct CommandOptions {
+  std::string contact_info;                       // ZPARK_CONTACT_INFO
+  unsigned zabbix_retries = 3;                    // ZPARK_COMMAND_RETRIES
+  std::chrono::milliseconds zabbix_retry_delay{15000};  // ZPARK_COMMAND_RETRY_DELAY, doubling
+  zabbix::StatusSource status_source;             // ZABBIX_SERVER_ADDRESS
+  unsigned fetch_attempts = 6;                    // GET /messages/{id} tries (5xx, network, 429)
+  RetryPolicy fetch_retry{std::chrono::milliseconds(500), std::chrono::milliseconds(8000)};
+};
+
+class CommandRunner {
+ public:
+  CommandRunner(boost::asio::any_io_executor ex, spark::WebexClient& webex, zabbix::Client& zabbix,
+                Relay& relay, CommandOptions options);
+
+  // The bot's own identity (from GET /people/me at start); until known the runner asks itself.
+  void set_bot(spark::Identity me) { bot_ = std::move(me); }
+  const spark::Identity& bot() const { return bot_; }
+
+  // The taskid given to this message id before, when Webex delivers it again.
+  std::optional<std::string> seen(const std::string& message_id) const { return seen_.find(message_id); }
+  // Starts the command task for a trusted envelope; `taskid` is what the route answered.
+  void start(spark::Envelope envelope, std::string taskid);
+  void stop() { stopping_ = true; }
+
+  // Commands by name and outcome, for /metrics.
+  const std::map<std::pair<std::string, std::string>, std::uint64_t>& counts() const { return counts_; }
+
+ private:
+  boost::asio::awaitable<void> run(spark::Envelope envelope, std::string taskid);
+  boost::asio::awaitable<std::optional<spark::ChatMessage>> fetch_message(std::string id, std::string taskid);
+  boost::asio::awaitable<bool> ensure_bot();
+  boost::asio::awaitable<zabbix::Result<std::string>> answer(spark::Command command, spark::Caller caller);
+  boost::asio::awaitable<void> reply(const spark::ChatMessage& asked, std::string markdown);
+  boost::asio::awaitable<void> sleep(std::chrono::milliseconds d);
+  void count(const std::string& command, const std::string& outcome) { ++counts_[{command, outcome}]; }
+
+  boost::asio::any_io_executor ex_;
+  spark::WebexClient& webex_;
+  zabbix::Client& zabbix_;
+  Relay& relay_;
+  CommandOptions opts_;
+  spark::Identity bot_;
+  RecentIds seen_;
+  bool stopping_ = false;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> counts_;
+};
+
+}  // namespace zpark::tasks

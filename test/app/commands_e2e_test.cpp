@@ -1,0 +1,515 @@
+// Bot commands end to end, Webex side: the real zpark binary, our Webex emulator over TLS, and
+// webhook calls signed here the way Webex signs them. Zabbix answers are in commands_zabbix_test.
+#define BOOST_TEST_MODULE commands_e2e
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "test/support/emulator.hpp"
+#include "test/support/http.hpp"
+#include "test/support/process.hpp"
+
+#include <boost/json.hpp>
+#include <openssl/hmac.h>
+
+#include <csignal>
+#include <map>
+#include <thread>
+
+using namespace zpark::test;
+using http::verb;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+// Named, not anonymous: data test cases capture these types (-Wsubobject-linkage).
+namespace commands_e2e {
+
+const std::string kSecret = "webhook-secret-for-tests";
+using Env = std::map<std::string, std::string>;
+
+std::string hmac_sha1_hex(const std::string& key, const std::string& body) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(body.data()),
+       body.size(), md, &len);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+std::string str(const json::value& v, const char* key) {
+  auto* p = v.is_object() ? v.as_object().if_contains(key) : nullptr;
+  return p && p->is_string() ? std::string(p->get_string()) : "";
+}
+
+struct Setup {
+  TempDir dir;
+  Emulator emu{dir.path()};
+  std::unique_ptr<Process> zpark;
+  std::string addr;
+  std::string bot_id;
+
+  explicit Setup(Env extra = {}) {
+    Env env{{"ZPARK_API_TOKEN", "api-token"},
+            {"ZPARK_LISTEN", "127.0.0.1:0"},
+            {"ZPARK_DATA_DIR", dir.path() + "/data"},
+            {"ZPARK_FSYNC", "false"},
+            {"SPARK_ACCESS_TOKEN", "test-token"},
+            {"WEBEX_API_URL", emu.api_url()},
+            {"WEBEX_CA_FILE", emu.ca_file()},
+            {"SPARK_WEBHOOK_SECRET", kSecret},
+            {"SPARK_TRUSTED_USERS", "alice@example.com, @ops.example.org"},
+            {"ZPARK_CONTACT_INFO", "the NOC at +1 555 0100"},
+            // Nothing listens there: commands that need Zabbix fail fast; help does not ask it.
+            {"ZABBIX_SERVER_URL", "http://127.0.0.1:9/zabbix"},
+            {"ZABBIX_USERNAME", "Admin"},
+            {"ZABBIX_PASSWORD", "zabbix"},
+            {"ZPARK_COMMAND_RETRY_DELAY", "1"},
+            {"ZPARK_LOG_LEVEL", "debug"}};
+    for (auto& [k, v] : extra) {
+      if (v.empty()) env.erase(k);
+      else env[k] = v;
+    }
+    zpark = std::make_unique<Process>(std::vector<std::string>{env_or_fail("ZPARK_BIN"), "serve"}, env,
+                                      dir.path() + "/zpark.log");
+    addr = zpark->wait_listening().front();
+    bot_id = str(webex_get("/v1/people/me"), "id");
+    BOOST_REQUIRE(!bot_id.empty());
+  }
+
+  json::value webex_get(const std::string& path) {
+    return json::parse(run_command("curl -sSfk --max-time 10 -H 'Authorization: Bearer test-token' '" + emu.url() +
+                                   path + "'"));
+  }
+  // A message written by a person, as Webex stores it; returns it with its id.
+  json::value seed(json::object m) {
+    return json::parse(run_command("curl -sSfk --max-time 10 -X POST -H 'Content-Type: application/json' "
+                                   "--data-binary @- '" +
+                                   emu.url() + "/_emu/messages' <<'EOF_JSON'\n" + json::serialize(m) + "\nEOF_JSON"));
+  }
+  // The webhook envelope Webex would send for that message.
+  static std::string envelope(const json::value& m, const std::string& resource = "messages") {
+    json::object data{{"id", str(m, "id")},           {"roomId", str(m, "roomId")},
+                      {"roomType", str(m, "roomType")}, {"personId", str(m, "personId")},
+                      {"personEmail", str(m, "personEmail")}, {"created", str(m, "created")}};
+    json::object env{{"id", "WEBHOOK-1"}, {"name", "Zpark incoming webhook"}, {"resource", resource},
+                     {"event", "created"}, {"actorId", str(m, "personId")}, {"data", data}};
+    return json::serialize(env);
+  }
+  Reply call(const std::string& body, const std::string& signature) {
+    Headers h;
+    if (!signature.empty()) h.emplace_back("X-Spark-Signature", signature);
+    return request(addr, verb::post, "/api/v1/webhook", body, h);
+  }
+  Reply deliver(const json::value& m) {
+    auto body = envelope(m);
+    return call(body, hmac_sha1_hex(kSecret, body));
+  }
+  // Messages the bot posted (its replies), oldest first.
+  json::array replies() {
+    json::array out;
+    for (auto& m : emu.messages())
+      if (str(m, "personId") == bot_id)
+        out.push_back(m);
+    return out;
+  }
+  template <class F>
+  bool eventually(F pred, std::chrono::milliseconds limit = 10s) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return pred();
+  }
+  // Waits for `n` replies, then a moment more to be sure no other one follows.
+  json::array wait_replies(std::size_t n) {
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return replies().size() >= n; }), "no reply; zpark log:\n" + zpark->log());
+    std::this_thread::sleep_for(300ms);
+    return replies();
+  }
+  std::size_t message_fetches() {
+    std::size_t n = 0;
+    for (auto& r : emu.requests())
+      if (str(r, "method") == "GET" && str(r, "path").starts_with("/v1/messages/")) ++n;
+    return n;
+  }
+  json::object group_message(const std::string& from, const std::string& shown_name, const std::string& rest,
+                             const std::string& room = "GROUP-ROOM-1") {
+    return {{"personEmail", from},
+            {"roomId", room},
+            {"text", shown_name + " " + rest},
+            {"html", "<p><spark-mention data-object-type=\"person\" data-object-id=\"" + bot_id + "\">" +
+                         shown_name + "</spark-mention>" + rest + "</p>"},
+            {"mentionedPeople", json::array{json::value(bot_id)}}};
+  }
+};
+
+std::string markdown(const json::value& m) { return str(m, "markdown"); }
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace commands_e2e
+using namespace commands_e2e;
+
+BOOST_AUTO_TEST_CASE(signature_is_checked_on_the_raw_body_before_anything_else) {
+  Setup s;
+  auto m = s.seed({{"personEmail", "alice@example.com"}, {"text", "help"}});
+  const auto body = Setup::envelope(m);
+  const auto good = hmac_sha1_hex(kSecret, body);
+
+  auto missing = s.call(body, "");
+  BOOST_TEST(missing.status == 403u);
+  BOOST_TEST(str(missing.json(), "error") == "Unauthorized");
+  BOOST_TEST(s.call(body, std::string(40, '0')).status == 403u);
+  BOOST_TEST(s.call(body, hmac_sha1_hex(kSecret, body + " ")).status == 403u);  // another body's signature
+  BOOST_TEST(s.call(body, hmac_sha1_hex("another secret", body)).status == 403u);
+  std::string upper = good;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  BOOST_TEST(s.call(body, upper).status == 403u);
+  BOOST_TEST(s.call(body + " ", good).status == 403u);  // the body changed after signing
+  // Invalid JSON is refused after the signature, and only when it is signed.
+  BOOST_TEST(s.call("{not json", "").status == 403u);
+  BOOST_TEST(s.call("{not json", hmac_sha1_hex(kSecret, "{not json")).status == 400u);
+  BOOST_TEST(s.call("[1,2]", hmac_sha1_hex(kSecret, "[1,2]")).status == 400u);
+  // Nothing was fetched for any of these.
+  BOOST_TEST(s.message_fetches() == 0u);
+
+  auto ok = s.call(body, good);
+  BOOST_TEST(ok.status == 200u);
+  BOOST_TEST(str(ok.json(), "taskid").size() == 36u);
+  s.wait_replies(1);
+  BOOST_TEST(has(s.zpark->log(), "bad signature"));
+  BOOST_TEST(!has(s.zpark->log(), good));  // no HMAC values in the log
+  BOOST_TEST(!has(s.zpark->log(), kSecret));
+}
+
+BOOST_AUTO_TEST_CASE(body_length_limits_and_malformed_envelopes) {
+  Setup s;
+  // 413 from the header alone, before the body is read.
+  Connection big(s.addr);
+  big.send_raw("POST /api/v1/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               "Content-Length: 40000\r\n\r\n");
+  auto too_big = big.read_reply();
+  BOOST_TEST(too_big.status == 413u);
+  BOOST_TEST(str(too_big.json(), "error") == "Too big");
+  // Chunked bodies over the limit too.
+  Connection chunked(s.addr);
+  chunked.send_raw("POST /api/v1/webhook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8000\r\n" +
+                   std::string(0x8000, 'a') + "\r\n8000\r\n" + std::string(0x8000, 'a') + "\r\n0\r\n\r\n");
+  BOOST_TEST(chunked.read_reply().status == 413u);
+  for (std::string cl : {"abc", "-5", ""}) {
+    Connection c(s.addr);
+    c.send_raw("POST /api/v1/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: " + cl + "\r\n\r\n{}");
+    auto r = c.read_reply();
+    BOOST_TEST(r.status == 400u, "Content-Length '" << cl << "' gives " << r.status);
+  }
+  Connection no_length(s.addr);
+  no_length.send_raw("POST /api/v1/webhook HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  BOOST_TEST(no_length.read_reply().status == 400u);
+  BOOST_TEST(request(s.addr, verb::get, "/api/v1/webhook").status == 405u);
+
+  auto signed_call = [&](const std::string& body) { return s.call(body, hmac_sha1_hex(kSecret, body)); };
+  for (std::string body : {R"({"event":"created","data":{"personEmail":"alice@example.com"}})",
+                           R"({"resource":"messages","data":{"personEmail":"alice@example.com"}})",
+                           R"({"resource":"messages","event":"created"})",
+                           R"({"resource":"messages","event":"created","data":{"id":"x"}})"}) {
+    auto r = signed_call(body);
+    BOOST_TEST(r.status == 400u);
+    BOOST_TEST(has(str(r.json(), "error"), "malformed"), body);
+  }
+  auto other = signed_call(R"({"resource":"rooms","event":"created","data":{"personEmail":"alice@example.com"}})");
+  BOOST_TEST(other.status == 400u);
+  BOOST_TEST(s.message_fetches() == 0u);
+  BOOST_TEST(has(request(s.addr, verb::get, "/metrics").body, "zpark_webhooks_total{outcome=\"malformed\"} 4"));
+}
+
+BOOST_DATA_TEST_CASE(trust_decides_who_is_answered,
+                     boost::unit_test::data::make(std::vector<std::string>{
+                         "alice@example.com", "ALICE@Example.COM", "bob@ops.example.org", "eve@example.com",
+                         "mallory@sub.ops.example.org", "x@evil-ops.example.org"}) ^
+                         boost::unit_test::data::make({true, true, true, false, false, false}),
+                     from, trusted) {
+  Setup s;
+  auto m = s.seed({{"personEmail", from}, {"text", "help"}});
+  auto r = s.deliver(m);
+  BOOST_TEST(r.status == 200u);
+  if (trusted) {
+    BOOST_TEST(str(r.json(), "taskid").size() == 36u);
+    BOOST_TEST(s.wait_replies(1).size() == 1u);
+  } else {
+    BOOST_TEST(str(r.json(), "error") == "User not authorized");
+    std::this_thread::sleep_for(500ms);
+    BOOST_TEST(s.replies().size() == 0u);
+    BOOST_TEST(s.message_fetches() == 0u);  // decided from the envelope, before any fetch
+  }
+}
+
+BOOST_AUTO_TEST_CASE(everyone_with_star_and_nobody_when_unset) {
+  {
+    Setup s(Env{{"SPARK_TRUSTED_USERS", "*"}});
+    BOOST_TEST(str(s.deliver(s.seed({{"personEmail", "anyone@anywhere.net"}, {"text", "help"}})).json(), "taskid").size() ==
+               36u);
+    BOOST_TEST(s.wait_replies(1).size() == 1u);
+  }
+  Setup s(Env{{"SPARK_TRUSTED_USERS", ""}});
+  auto r = s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "help"}}));
+  BOOST_TEST(str(r.json(), "error") == "User not authorized");
+}
+
+BOOST_AUTO_TEST_CASE(commands_off_without_a_secret) {
+  Setup s(Env{{"SPARK_WEBHOOK_SECRET", ""}});
+  auto r = request(s.addr, verb::post, "/api/v1/webhook", "{}", {{"X-Spark-Signature", "00"}});
+  BOOST_TEST(r.status == 503u);
+  BOOST_TEST(has(str(r.json(), "error"), "SPARK_WEBHOOK_SECRET"));
+}
+
+BOOST_AUTO_TEST_CASE(help_in_a_direct_room_answers_in_that_room) {
+  Setup s;
+  auto m = s.seed({{"personEmail", "alice@example.com"}, {"text", "  HeLLo  "}});
+  BOOST_TEST(s.deliver(m).status == 200u);
+  auto replies = s.wait_replies(1);
+  BOOST_REQUIRE(replies.size() == 1u);
+  const auto md = markdown(replies[0]);
+  BOOST_TEST(str(replies[0], "roomId") == str(m, "roomId"));
+  BOOST_TEST(str(replies[0], "parentId") == "");
+  for (auto part : {"show issues", "show status", "show host", "help", "the NOC at +1 555 0100"})
+    BOOST_TEST(has(md, part), "help lacks " << part << ":\n" << md);
+  BOOST_TEST(!has(md, "<@personEmail"));  // no greeting mention in a direct room
+  BOOST_TEST(has(request(s.addr, verb::get, "/metrics").body, "zpark_commands_total{command=\"help\",outcome=\"answered\"} 1"));
+}
+
+BOOST_DATA_TEST_CASE(group_rooms_need_a_leading_mention,
+                     boost::unit_test::data::make(std::vector<std::string>{", help", ": help", "; help", "   HELP   ",
+                                                                           " help", " make coffee",
+                                                                           " " + std::string(250, 'x')}) ^
+                         boost::unit_test::data::make(std::vector<std::string>{"help", "help", "help", "help", "help",
+                                                                               "unknown", "none"}),
+                     rest, expect) {
+  Setup s;
+  // The mention shows only the first name: Zpark must not guess it from the text.
+  auto m = s.seed(s.group_message("alice@example.com", "Zed", rest));
+  BOOST_TEST(s.deliver(m).status == 200u);
+  if (expect == "none") {
+    BOOST_TEST(s.eventually([&] { return has(s.zpark->log(), "message ignored"); }));
+    BOOST_TEST(s.replies().size() == 0u);
+    return;
+  }
+  auto replies = s.wait_replies(1);
+  BOOST_REQUIRE(replies.size() == 1u);
+  const auto md = markdown(replies[0]);
+  BOOST_TEST(str(replies[0], "roomId") == "GROUP-ROOM-1");
+  BOOST_TEST(has(md, "<@personEmail:alice@example.com"));  // the caller is greeted in a group room
+  if (expect == "help") BOOST_TEST(has(md, "show issues"));
+  else BOOST_TEST((has(md, "help") && !has(md, "show status")), md);
+}
+
+BOOST_AUTO_TEST_CASE(group_message_not_starting_with_the_bot_is_ignored) {
+  Setup s;
+  auto m = s.seed({{"personEmail", "alice@example.com"},
+                   {"roomId", "GROUP-ROOM-2"},
+                   {"text", "Bob Zed help"},
+                   {"html", "<p><spark-mention data-object-type=\"person\" data-object-id=\"SOMEONE-ELSE\">Bob</spark-mention> "
+                            "<spark-mention data-object-type=\"person\" data-object-id=\"" + s.bot_id +
+                                "\">Zed</spark-mention> help</p>"},
+                   {"mentionedPeople", json::array{"SOMEONE-ELSE", json::value(s.bot_id)}}});
+  BOOST_TEST(s.deliver(m).status == 200u);
+  BOOST_TEST(s.eventually([&] { return has(s.zpark->log(), "message ignored"); }));
+  BOOST_TEST(s.replies().size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(control_characters_are_ignored_and_unknown_commands_get_one_line) {
+  Setup s;
+  s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "show\x01issues"}}));
+  BOOST_TEST(s.eventually([&] { return has(s.zpark->log(), "message ignored"); }));
+  s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "make coffee"}}));
+  auto replies = s.wait_replies(1);
+  BOOST_REQUIRE(replies.size() == 1u);
+  const auto md = markdown(replies[0]);
+  BOOST_TEST(has(md, "help"));
+  BOOST_TEST(std::count(md.begin(), md.end(), '\n') <= 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_message_delivered_twice_is_answered_once) {
+  Setup s;
+  auto m = s.seed({{"personEmail", "alice@example.com"}, {"text", "help"}});
+  auto first = s.deliver(m);
+  auto again = s.deliver(m);
+  BOOST_TEST(first.status == 200u);
+  BOOST_TEST(again.status == 200u);
+  BOOST_TEST(str(again.json(), "taskid") == str(first.json(), "taskid"));
+  s.wait_replies(1);
+  std::this_thread::sleep_for(500ms);
+  BOOST_TEST(s.replies().size() == 1u);
+  BOOST_TEST(s.message_fetches() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_bots_own_messages_are_ignored) {
+  Setup s;
+  BOOST_REQUIRE(s.eventually([&] { return request(s.addr, verb::get, "/readyz").status == 200; }));
+  json::object data{{"id", "OWN-MESSAGE"}, {"roomId", "R"}, {"roomType", "group"}, {"personId", s.bot_id},
+                    {"personEmail", "zpark@webex.bot"}};
+  auto body = json::serialize(json::object{{"id", "W"}, {"resource", "messages"}, {"event", "created"}, {"data", data}});
+  auto r = s.call(body, hmac_sha1_hex(kSecret, body));
+  BOOST_TEST(r.status == 200u);
+  std::this_thread::sleep_for(300ms);
+  BOOST_TEST(s.message_fetches() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_question_in_a_thread_is_answered_in_that_thread) {
+  Setup s;
+  auto root = s.seed({{"personEmail", "alice@example.com"}, {"text", "something"}});
+  auto m = s.seed({{"personEmail", "alice@example.com"}, {"text", "help"}, {"roomId", str(root, "roomId")},
+                   {"parentId", str(root, "id")}});
+  s.deliver(m);
+  auto replies = s.wait_replies(1);
+  BOOST_REQUIRE(replies.size() == 1u);
+  BOOST_TEST(str(replies[0], "parentId") == str(root, "id"));
+}
+
+BOOST_AUTO_TEST_CASE(a_zabbix_failure_gets_one_trouble_reply_naming_the_contact) {
+  Setup s(Env{{"ZPARK_COMMAND_RETRIES", "2"}});
+  s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "show status"}}));
+  auto replies = s.wait_replies(1);
+  BOOST_REQUIRE(replies.size() == 1u);
+  BOOST_TEST(has(markdown(replies[0]), "Zabbix"));
+  BOOST_TEST(has(markdown(replies[0]), "the NOC at +1 555 0100"));
+  // Retries at 1 s and 2 s fail too: no second error reply.
+  BOOST_TEST(s.eventually([&] { return has(s.zpark->log(), "Zabbix kept failing"); }, 15s));
+  BOOST_TEST(s.replies().size() == 1u);
+  BOOST_TEST(has(request(s.addr, verb::get, "/metrics").body,
+                 "zpark_commands_total{command=\"show status\",outcome=\"zabbix_failed\"} 1"));
+}
+
+BOOST_AUTO_TEST_CASE(a_503_on_the_reply_is_retried_and_sent_once) {
+  Setup s;
+  s.emu.post("/_emu/faults", R"({"fail_next":[{"status":503},{"status":502}]})");
+  s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "help"}}));
+  auto replies = s.wait_replies(1);
+  std::this_thread::sleep_for(500ms);
+  BOOST_TEST(s.replies().size() == 1u);
+  std::size_t posts = 0;
+  for (auto& r : s.emu.requests())
+    if (str(r, "method") == "POST" && str(r, "path") == "/v1/messages") ++posts;
+  BOOST_TEST(posts == 3u);  // 503, 502, then the reply
+}
+
+BOOST_AUTO_TEST_CASE(a_429_on_a_reply_pauses_alerts_and_fetches_too) {
+  Setup s;
+  BOOST_REQUIRE(s.eventually([&] { return request(s.addr, verb::get, "/readyz").status == 200; }));
+  s.emu.post("/_emu/faults", R"({"fail_next":[{"status":429,"retry_after":2}]})");
+  s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "help"}}));
+  BOOST_REQUIRE(s.eventually([&] {
+    for (auto& r : s.emu.requests())
+      if (r.at("status").to_number<int>() == 429) return true;
+    return false;
+  }));
+  const Headers token{{"Token", "api-token"}};
+  BOOST_TEST(request(s.addr, verb::post, "/api/v1/alert", R"({"to":"ops@example.com","subject":"Disk full"})", token)
+                 .status == 200u);
+  s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "hello"}}));
+  BOOST_REQUIRE(s.eventually([&] { return s.replies().size() == 3u; }));
+  long long limited_at = -1;
+  std::size_t after = 0;
+  for (auto& r : s.emu.requests()) {
+    const auto t = r.at("time_ms").to_number<long long>();
+    if (r.at("status").to_number<int>() == 429) {
+      limited_at = t;
+      continue;
+    }
+    if (limited_at < 0 || str(r, "path").starts_with("/v1/people")) continue;
+    ++after;
+    BOOST_TEST(t - limited_at >= 1950, str(r, "method") << " " << str(r, "path") << " sent " << t - limited_at
+                                                        << " ms after the 429");
+  }
+  BOOST_TEST(limited_at >= 0);
+  BOOST_TEST(after >= 4u);  // the retried reply, the alert, the second fetch and its reply
+}
+
+BOOST_AUTO_TEST_CASE(a_503_and_a_reset_on_the_message_fetch_are_retried) {
+  Setup s;
+  s.emu.post("/_emu/faults", R"({"fail_next_by_route":{"GET /v1/messages/{id}":[{"status":503},{"reset":true}]}})");
+  s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "help"}}));
+  auto replies = s.wait_replies(1);
+  BOOST_TEST(replies.size() == 1u);
+  BOOST_TEST(s.message_fetches() >= 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_404_on_the_message_fetch_ends_quietly) {
+  Setup s;
+  s.emu.post("/_emu/faults", R"({"fail_next_by_route":{"GET /v1/messages/{id}":[{"status":404}]}})");
+  s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "help"}}));
+  BOOST_TEST(s.eventually([&] { return has(s.zpark->log(), "cannot fetch the command message"); }));
+  std::this_thread::sleep_for(300ms);
+  BOOST_TEST(s.replies().size() == 0u);
+  BOOST_TEST(s.message_fetches() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(webex_delivers_through_the_webhook_zpark_registered) {
+  // As an admin connects the bot: `zpark webhook create`, then people write to it.
+  TempDir dir;
+  Emulator emu(dir.path());
+  std::map<std::string, std::string> env{{"ZPARK_API_TOKEN", "api-token"},
+                                         {"SPARK_ACCESS_TOKEN", "test-token"},
+                                         {"WEBEX_API_URL", emu.api_url()},
+                                         {"WEBEX_CA_FILE", emu.ca_file()},
+                                         {"SPARK_WEBHOOK_SECRET", kSecret},
+                                         {"SPARK_TRUSTED_USERS", "alice@example.com"},
+                                         {"ZPARK_DATA_DIR", dir.path() + "/data"},
+                                         {"ZPARK_FSYNC", "false"}};
+  // A free port first: ZPARK_SERVER_URL names it.
+  Process probe({env_or_fail("ZPARK_BIN"), "serve"},
+                [&] {
+                  auto e = env;
+                  e["ZPARK_LISTEN"] = "127.0.0.1:0";
+                  return e;
+                }(),
+                dir.path() + "/probe.log");
+  const auto port = port_of(probe.wait_listening().front());
+  probe.signal(SIGTERM);
+  BOOST_REQUIRE(probe.wait_exit(10s) == 0);
+  env["ZPARK_LISTEN"] = "127.0.0.1:" + std::to_string(port);
+  env["ZPARK_SERVER_URL"] = "http://127.0.0.1:" + std::to_string(port) + "/";
+  std::string cli;
+  for (auto& [k, v] : env) cli += k + "='" + v + "' ";
+  cli += env_or_fail("ZPARK_BIN");
+  auto created = run_command(cli + " webhook create");
+  BOOST_TEST(has(created, "/api/v1/webhook"));
+  run_command(cli + " webhook create");  // twice: no duplicate
+  auto listed = json::parse(run_command(cli + " webhook list --json"));
+  BOOST_REQUIRE(listed.as_array().size() == 1u);
+  BOOST_TEST(str(listed.as_array()[0], "targetUrl") == "http://127.0.0.1:" + std::to_string(port) + "/api/v1/webhook");
+  BOOST_TEST(!has(run_command(cli + " webhook list"), kSecret));
+
+  Process zpark({env_or_fail("ZPARK_BIN"), "serve"}, env, dir.path() + "/zpark.log");
+  zpark.wait_listening();
+  BOOST_REQUIRE(zpark.wait_log("Webex token accepted", 10s));
+  run_command("curl -sSfk --max-time 10 -X POST -H 'Content-Type: application/json' --data-binary "
+              "'{\"personEmail\":\"alice@example.com\",\"roomId\":\"G1\",\"mentionBot\":\"Zpark\",\"text\":\"help\"}' '" +
+              emu.url() + "/_emu/messages'");
+  auto bot_id = str(json::parse(run_command("curl -sSfk -H 'Authorization: Bearer test-token' '" + emu.url() +
+                                            "/v1/people/me'")),
+                    "id");
+  auto until = std::chrono::steady_clock::now() + 10s;
+  json::array replies;
+  while (replies.empty() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(100ms);
+    for (auto& m : emu.messages())
+      if (str(m, "personId") == bot_id) replies.push_back(m);
+  }
+  BOOST_REQUIRE_MESSAGE(replies.size() == 1u, zpark.log());
+  BOOST_TEST(has(str(replies[0], "markdown"), "show issues"));
+  BOOST_TEST(str(replies[0], "roomId") == "G1");
+  // The bot's own reply was delivered to the webhook too (as Webex does) and ignored.
+  std::this_thread::sleep_for(500ms);
+  replies.clear();
+  for (auto& m : emu.messages())
+    if (str(m, "personId") == bot_id) replies.push_back(m);
+  BOOST_TEST(replies.size() == 1u);
+  zpark.signal(SIGTERM);
+  BOOST_TEST(zpark.wait_exit(10s) == 0);
+  run_command(cli + " webhook delete " + str(listed.as_array()[0], "id"));
+  BOOST_TEST(json::parse(run_command(cli + " webhook list --json")).as_array().size() == 0u);
+}

@@ -1,0 +1,414 @@
+#!/usr/bin/env python3
+"""Bot commands end to end, as an admin sets them up and a user uses them.
+
+Real Zabbix 6.0 (lab.sh), our Webex emulator, the real zpark binary. The test registers the
+webhook with `zpark webhook create`, creates hosts, items, triggers and problems in Zabbix,
+writes to the bot through the emulator (which signs and delivers the webhook like Webex) and
+checks each reply against what Zabbix itself says: trigger.get for problems, the server's own
+status.get (trapper port, as the dashboard's System information widget) for show status.
+Zabbix is then taken down behind a TCP proxy mid-test: one trouble reply, then the report.
+
+Usage: e2e_commands.py ZPARK_BIN EMULATOR_BIN CERT_DIR LAB_STATE
+Standard library only. Loopback only. Stops by itself (every wait is bounded).
+"""
+import hashlib
+import json
+import os
+import random
+import re
+import select
+import socket
+import socketserver
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+    os.environ.pop(k, None)
+
+ZPARK_BIN, EMU_BIN, CERTS, LAB_STATE = sys.argv[1:5]
+LAB = dict(line.strip().split("=", 1) for line in open(os.path.join(LAB_STATE, "env")) if "=" in line)
+ZABBIX_URL = LAB["ZABBIX_URL"]
+TRAPPER_PORT = int(LAB["SERVER_PORT"])
+WORK = tempfile.mkdtemp(prefix="zpark-cmd-e2e-")
+PROCS = []
+T0 = time.time()
+
+
+def say(*a):
+    print("[%5.1fs]" % (time.time() - T0), *a, file=sys.stderr, flush=True)
+
+
+def fail(msg):
+    say("FAIL:", msg)
+    for name in ("zpark.log", "emu.log"):
+        p = os.path.join(WORK, name)
+        if os.path.exists(p):
+            say("--- last lines of", name)
+            sys.stderr.write("".join(open(p).readlines()[-40:]))
+    raise SystemExit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def wait_for(pred, seconds, what):
+    end = time.time() + seconds
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.2)
+    v = pred()
+    if not v:
+        fail("timed out after %ss waiting for %s" % (seconds, what))
+    return v
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+# ---- Zabbix: JSON-RPC and the trapper's status.get ------------------------------------------
+class Zabbix:
+    def __init__(self, url):
+        self.url = url.rstrip("/") + "/api_jsonrpc.php"
+        self.auth = None
+        self.auth = self.call("user.login", {"username": "Admin", "password": "zabbix"})
+
+    def call(self, method, params):
+        req = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
+        if self.auth and method not in ("apiinfo.version", "user.login"):
+            req["auth"] = self.auth
+        r = urllib.request.Request(self.url, json.dumps(req).encode(), {"Content-Type": "application/json-rpc"})
+        answer = json.load(urllib.request.urlopen(r, timeout=30))
+        if "error" in answer:
+            fail("Zabbix %s failed: %s" % (method, answer["error"]))
+        return answer["result"]
+
+
+def trapper_status(sid):
+    data = json.dumps({"request": "status.get", "type": "full", "sid": sid}).encode()
+    with socket.create_connection(("127.0.0.1", TRAPPER_PORT), timeout=10) as s:
+        s.sendall(b"ZBXD\x01" + struct.pack("<II", len(data), 0) + data)
+        buf = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    check(buf[:5] == b"ZBXD\x01", "trapper answer without the ZBXD header: %r" % buf[:20])
+    (length,) = struct.unpack("<I", buf[5:9])
+    answer = json.loads(buf[13:13 + length])
+    check(answer.get("response") == "success", "status.get refused: %s" % answer)
+    return answer["data"]
+
+
+def dashboard_figures(data):
+    """What the 6.0 frontend's System information widget shows, from status.get (proxy 0 only)."""
+    def total(name, **attrs):
+        n = 0
+        for e in data.get(name, []):
+            a = e.get("attributes", {})
+            if int(a.get("proxyid", 0)) != 0:
+                continue
+            if all(str(a.get(k)) == str(v) for k, v in attrs.items()):
+                n += int(e["count"])
+        return n
+    f = {
+        "hosts_enabled": total("host stats", status=0),
+        "hosts_disabled": total("host stats", status=1),
+        "templates": sum(int(e["count"]) for e in data.get("template stats", [])),
+        "items_enabled": total("item stats", status=0, state=0),
+        "items_disabled": total("item stats", status=1),
+        "items_not_supported": total("item stats", status=0, state=1),
+        "triggers_enabled": total("trigger stats", status=0),
+        "triggers_disabled": total("trigger stats", status=1),
+        "triggers_problem": total("trigger stats", status=0, value=1),
+        "triggers_ok": total("trigger stats", status=0, value=0),
+        "users": sum(int(e["count"]) for e in data.get("user stats", [])),
+    }
+    return f
+
+
+# ---- a TCP proxy in front of the Zabbix frontend, to take it down mid-test ------------------
+class Proxy:
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.down = False
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            c, _ = self.sock.accept()
+            if self.down:
+                c.close()
+                continue
+            threading.Thread(target=self.pipe, args=(c,), daemon=True).start()
+
+    def pipe(self, c):
+        try:
+            u = socket.create_connection(self.target, timeout=10)
+        except OSError:
+            c.close()
+            return
+        socks = [c, u]
+        try:
+            while not self.down:
+                r, _, _ = select.select(socks, [], [], 0.2)
+                for s in r:
+                    d = s.recv(65536)
+                    if not d:
+                        return
+                    (u if s is c else c).sendall(d)
+        except OSError:
+            pass
+        finally:
+            c.close()
+            u.close()
+
+
+# ---- the emulator and zpark -----------------------------------------------------------------
+EMU_CTX = ssl.create_default_context(cafile=os.path.join(CERTS, "ca.pem"))
+
+
+def start(argv, env, log):
+    p = subprocess.Popen(argv, env=env, stdout=open(os.path.join(WORK, log), "w"), stderr=subprocess.STDOUT)
+    PROCS.append(p)
+    return p
+
+
+def log_text(name):
+    return open(os.path.join(WORK, name)).read()
+
+
+class Emulator:
+    def __init__(self):
+        start([EMU_BIN, "--cert", os.path.join(CERTS, "server.pem"), "--key", os.path.join(CERTS, "server.key"),
+               "--port", "0", "--token", "test-token"], {"PATH": os.environ["PATH"]}, "emu.log")
+        line = wait_for(lambda: re.search(r"listening (\S+)", log_text("emu.log")), 10, "the emulator")
+        self.url = "https://" + line.group(1)
+
+    def req(self, method, path, body=None, token=False):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer test-token"
+        data = json.dumps(body).encode() if body is not None else None
+        r = urllib.request.Request(self.url + path, data, headers, method=method)
+        return json.load(urllib.request.urlopen(r, context=EMU_CTX, timeout=10))
+
+    def messages(self):
+        return self.req("GET", "/_emu/messages")["messages"]
+
+
+def zpark_env(emu, port, proxy_port, extra=None):
+    env = {
+        "PATH": os.environ["PATH"],
+        "ZPARK_API_TOKEN": "api-token",
+        "ZPARK_LISTEN": "127.0.0.1:%d" % port,
+        "ZPARK_SERVER_URL": "http://127.0.0.1:%d" % port,
+        "ZPARK_DATA_DIR": os.path.join(WORK, "data"),
+        "ZPARK_FSYNC": "false",
+        "SPARK_ACCESS_TOKEN": "test-token",
+        "WEBEX_API_URL": emu.url + "/v1",
+        "WEBEX_CA_FILE": os.path.join(CERTS, "ca.pem"),
+        "SPARK_WEBHOOK_SECRET": "e2e-" + hashlib.sha1(os.urandom(16)).hexdigest(),
+        "SPARK_TRUSTED_USERS": "alice@example.com,@ops.example.org",
+        "ZPARK_CONTACT_INFO": "the NOC (ext. 4242)",
+        "ZABBIX_SERVER_URL": "http://127.0.0.1:%d" % proxy_port,
+        "ZABBIX_USERNAME": "Admin",
+        "ZABBIX_PASSWORD": "zabbix",
+        "ZPARK_COMMAND_RETRY_DELAY": "2",
+        "ZPARK_COMMAND_RETRIES": "5",
+    }
+    env.update(extra or {})
+    return env
+
+
+def zpark_cli(env, *args):
+    r = subprocess.run([ZPARK_BIN, *args], env=env, capture_output=True, text=True, timeout=30)
+    return r.returncode, r.stdout, r.stderr
+
+
+# ---- the test -------------------------------------------------------------------------------
+def main():
+    zbx = Zabbix(ZABBIX_URL)
+    emu = Emulator()
+    bot = emu.req("GET", "/v1/people/me", token=True)
+    proxy = Proxy(int(LAB["ZABBIX_PORT"]))
+    port = free_port()
+    env = zpark_env(emu, port, proxy.port)
+
+    # 1. Connect the bot as README says: zpark webhook create (twice: no duplicate).
+    for _ in range(2):
+        rc, out, err = zpark_cli(env, "webhook", "create")
+        check(rc == 0, "zpark webhook create failed (%d): %s %s" % (rc, out, err))
+    rc, out, err = zpark_cli(env, "webhook", "list", "--json")
+    hooks = json.loads(out)
+    check(len(hooks) == 1, "webhook create twice made %d webhooks" % len(hooks))
+    check(hooks[0]["targetUrl"] == "http://127.0.0.1:%d/api/v1/webhook" % port, hooks)
+    check(env["SPARK_WEBHOOK_SECRET"] not in out + err, "webhook list printed the secret")
+
+    zpark = start([ZPARK_BIN, "serve"], env, "zpark.log")
+    wait_for(lambda: "msg=listening" in log_text("zpark.log"), 10, "zpark to listen")
+    wait_for(lambda: "Webex token accepted" in log_text("zpark.log"), 10, "the Webex token check")
+
+    # 2. Zabbix objects: one group, three hosts (one disabled), trapper items, triggers.
+    tag = "%04x" % random.randrange(0x10000)
+    group = "Zpark cmd %s" % tag
+    gid = zbx.call("hostgroup.create", {"name": group})["groupids"][0]
+    hosts = {}
+    for name, status in (("zc%s-db01" % tag, 0), ("zc%s-db02" % tag, 0), ("zc%s-off" % tag, 1)):
+        hosts[name] = zbx.call("host.create", {
+            "host": name, "status": status, "groups": [{"groupid": gid}],
+            "interfaces": [{"type": 1, "main": 1, "useip": 1, "ip": "127.0.0.1", "dns": "", "port": "10050"}],
+        })["hostids"][0]
+    db01, db02 = "zc%s-db01" % tag, "zc%s-db02" % tag
+    for name in (db01, db02):
+        zbx.call("item.create", {"hostid": hosts[name], "name": "load", "key_": "zc.load", "type": 2, "value_type": 3})
+    triggers = [  # (host, description, priority, threshold)
+        (db01, "Disk *full* on {HOST.NAME} <@all>", 4, 0),
+        (db01, "Load high on {HOST.NAME}", 2, 1),
+        (db02, "Database down on {HOST.NAME}", 5, 0),
+    ]
+    for host, desc, prio, thr in triggers:
+        zbx.call("trigger.create", {"description": desc, "priority": prio,
+                                    "expression": "last(/%s/zc.load)>%d" % (host, thr)})
+    subprocess.run(["zabbix_server", "-c", LAB["ZABBIX_SERVER_CONF"], "-R", "config_cache_reload"],
+                   capture_output=True)
+
+    def send(host, value):
+        def once():
+            r = subprocess.run(["zabbix_sender", "-z", "127.0.0.1", "-p", str(TRAPPER_PORT), "-s", host, "-k",
+                                "zc.load", "-o", str(value)], capture_output=True, text=True)
+            return "processed: 1" in r.stdout
+        wait_for(once, 30, "zabbix_sender %s=%s" % (host, value))
+
+    send(db01, 0)
+    send(db02, 0)
+    time.sleep(4)  # a 6.0 configuration sync is not atomic (test/zabbix/README.md)
+    send(db01, 5)
+    send(db02, 5)
+
+    def our_problems():
+        return zbx.call("trigger.get", {
+            "groupids": [gid], "only_true": 1, "skipDependent": 1, "monitored": 1, "active": 1,
+            "withLastEventUnacknowledged": 1, "expandDescription": 1, "filter": {"value": 1},
+            "selectHosts": ["host"], "selectLastEvent": ["eventid"], "output": ["description", "priority"]})
+    problems = wait_for(lambda: len(our_problems()) == 3 and our_problems(), 60, "three problems in Zabbix")
+    say("problems raised:", [(p["hosts"][0]["host"], p["description"], p["lastEvent"]["eventid"]) for p in problems])
+
+    seen = {"n": len(emu.messages())}
+
+    def ask(text, room=None, mention=None):
+        m = {"personEmail": "alice@example.com", "text": text}
+        if room:
+            m["roomId"] = room
+        if mention:
+            m["mentionBot"] = mention
+        emu.req("POST", "/_emu/messages", m)
+
+        def reply():
+            new = [x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]]
+            return new[0] if new else None
+        r = wait_for(reply, 30, "a reply to %r" % text)
+        seen["n"] = len(emu.messages())
+        return r.get("markdown", "")
+
+    # 3. show issues: every problem of our group, exact, with event ids; newest/most severe first.
+    md = ask("show issues group \"%s\"" % group)
+    say("show issues group:\n" + md)
+    check("**3**" in md, "count of 3 missing")
+    for p in problems:
+        check(p["lastEvent"]["eventid"] in md, "event %s missing" % p["lastEvent"]["eventid"])
+        check(p["hosts"][0]["host"] in md, "host missing")
+    check("<@all>" not in md and "*full*" not in md, "Zabbix text not escaped:\n" + md)
+    lines = [l for l in md.splitlines() if db01 in l or db02 in l]
+    check(len(lines) == 3 and all(re.match(r"^[-*\s]*(%s|%s)" % (db01, db02), l) for l in lines),
+          "one line per problem, starting with the host:\n" + md)
+    md = ask("show issues severity>=high group \"%s\"" % group)
+    check("**2**" in md and "Load high" not in md and "Database down" in md, "severity filter:\n" + md)
+    md = ask("SHOW   issues host %s" % db02)
+    check("**one**" in md and "Database down" in md and "Disk" not in md, "host filter:\n" + md)
+    md = ask("show issues group \"%s\" limit 1" % group)
+    check("2 more" in md and md.count("event") >= 1, "limit with 'and N more':\n" + md)
+
+    # 4. show status in a group room, mention by first name only: every figure as the dashboard.
+    sid = zbx.auth
+    md = ask("show status", room="GROUP-E2E", mention="Zed")
+    say("show status:\n" + md)
+    fig = dashboard_figures(trapper_status(sid))
+    check("<@personEmail:alice@example.com" in md, "no greeting in a group room")
+    def nums(label):
+        line = next((l for l in md.splitlines() if label in l.lower()), "")
+        return [int(x) for x in re.findall(r"\d+", line)]
+    h, i, t = nums("hosts"), nums("items"), nums("triggers")
+    check(h[:3] == [fig["hosts_enabled"], fig["hosts_disabled"], fig["templates"]], "hosts %s vs %s" % (h, fig))
+    check(i[:3] == [fig["items_enabled"], fig["items_disabled"], fig["items_not_supported"]], "items %s vs %s" % (i, fig))
+    for k in ("triggers_enabled", "triggers_disabled", "triggers_problem", "triggers_ok"):
+        check(fig[k] in t, "%s=%d not in %s" % (k, fig[k], t))
+    check(fig["users"] in nums("users"), "users %d vs %s" % (fig["users"], nums("users")))
+
+    # 5. show host: details, none, several.
+    md = ask("show host %s" % db01)
+    check(group in md and "127.0.0.1" in md and "Load high" in md, "show host:\n" + md)
+    md = ask("show host no-such-host-%s" % tag)
+    check("no-such-host-%s" % tag in md, "not found reply:\n" + md)
+    md = ask("show host zc%s" % tag)
+    check(db01 in md and db02 in md, "several hosts:\n" + md)
+
+    # 6. Zabbix goes down mid-test: one trouble reply at once, then the report once it is back.
+    proxy.down = True
+    md = ask("show issues group \"%s\"" % group)
+    check("Zabbix" in md and "ext. 4242" in md, "trouble reply:\n" + md)
+    time.sleep(3)
+    check(not [x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]], "second error reply")
+    proxy.down = False
+    def report():
+        new = [x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]]
+        return new[0] if new else None
+    r = wait_for(report, 40, "the report after Zabbix is back")
+    check("**3**" in r.get("markdown", ""), "report after retry:\n" + r.get("markdown", ""))
+    seen["n"] = len(emu.messages())
+    time.sleep(1)
+    check(len([x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]]) == 0, "extra replies")
+
+    # 7. The server's own figures when ZABBIX_SERVER_ADDRESS is set (restart zpark with it).
+    zpark.terminate()
+    zpark.wait(timeout=15)
+    env["ZABBIX_SERVER_ADDRESS"] = "127.0.0.1:%d" % TRAPPER_PORT
+    start([ZPARK_BIN, "serve"], env, "zpark.log")
+    wait_for(lambda: "Webex token accepted" in log_text("zpark.log"), 10, "zpark restarted")
+    md = ask("show status")
+    fig = dashboard_figures(trapper_status(sid))
+    h, i = nums("hosts"), nums("items")
+    check(h[:3] == [fig["hosts_enabled"], fig["hosts_disabled"], fig["templates"]], "server hosts %s vs %s" % (h, fig))
+    check(i[:3] == [fig["items_enabled"], fig["items_disabled"], fig["items_not_supported"]], "server items")
+
+    # Clean up what the test made in Zabbix.
+    zbx.call("host.delete", list(hosts.values()))
+    zbx.call("hostgroup.delete", [gid])
+    say("PASS")
+
+
+try:
+    main()
+finally:
+    for p in PROCS:
+        p.kill()
