@@ -9,7 +9,10 @@
 #include "net/http_server.hpp"
 #include "net/tls.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -34,6 +37,10 @@ asio::awaitable<void> stop_gracefully(asio::io_context& io, net::HttpServer& ser
   co_await server.shutdown(deadline);
   commands.stop();
   alerts.stop();  // what is not delivered yet stays in the outbox for the next start
+  // A short drain: woken lanes and command tasks unwind while their owners still exist, so
+  // few coroutine frames are left for ~io_context to destroy.
+  asio::steady_timer drain(io, std::chrono::milliseconds(100));
+  co_await drain.async_wait(asio::as_tuple(asio::use_awaitable));
   io.stop();
 }
 

@@ -49,8 +49,16 @@ void CommandRunner::start(spark::Envelope envelope, std::string taskid) {
 }
 
 awaitable<void> CommandRunner::sleep(std::chrono::milliseconds d) {
+  if (stopping_) co_return;
   asio::steady_timer timer(ex_, d);
+  sleeping_.insert(&timer);
   co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  sleeping_.erase(&timer);
+}
+
+void CommandRunner::stop() {
+  stopping_ = true;
+  for (auto* t : sleeping_) t->cancel();
 }
 
 awaitable<bool> CommandRunner::ensure_bot() {

@@ -17,7 +17,10 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <boost/asio/steady_timer.hpp>
+
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -45,7 +48,8 @@ class CommandRunner {
   std::optional<std::string> seen(const std::string& message_id) const { return seen_.find(message_id); }
   // Starts the command task for a trusted envelope; `taskid` is what the route answered.
   void start(spark::Envelope envelope, std::string taskid);
-  void stop() { stopping_ = true; }
+  // Commands waiting to retry Zabbix end; what is being answered right now finishes.
+  void stop();
 
   // Commands by name and outcome, for /metrics.
   const std::map<std::pair<std::string, std::string>, std::uint64_t>& counts() const { return counts_; }
@@ -67,6 +71,7 @@ class CommandRunner {
   spark::Identity bot_;
   RecentIds seen_;
   bool stopping_ = false;
+  std::set<boost::asio::steady_timer*> sleeping_;  // to wake them at stop
   std::map<std::pair<std::string, std::string>, std::uint64_t> counts_;
 };
 
