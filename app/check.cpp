@@ -3,7 +3,9 @@
 #include "app/check_zabbix.hpp"
 #include "app/relay_wiring.hpp"
 
+#include "app/webex_cli.hpp"
 #include "spark/webex_client.hpp"
+#include "spark/webhook_repair.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -32,8 +34,27 @@ asio::awaitable<bool> check_webex(const conf::Settings& s, std::string& report) 
   } else {
     report = "Webex: FAILED: " + r.error;
     if (!r.tracking_id.empty()) report += " (TrackingID " + r.tracking_id + ")";
+    co_return false;
   }
-  co_return r.ok();
+  // The webhook that brings the commands: exists, active, at ZPARK_SERVER_URL, our secret.
+  if (!s.commands_off_reason().empty() || s.server_url.empty()) co_return true;
+  const auto want = webhook_spec(s);
+  std::vector<spark::WebhookInfo> hooks;
+  auto l = co_await spark::list_webhooks(client, hooks, want.secret);
+  if (!l.ok()) {
+    report += "\nWebhook: FAILED to list the bot's webhooks: " + l.error;
+    co_return false;
+  }
+  std::string problems;
+  for (auto& step : spark::plan_repair(hooks, want))
+    problems += (problems.empty() ? "" : "; ") +
+                (step.kind == spark::RepairStep::Kind::create ? "no webhook at " + want.target_url : step.reason);
+  if (problems.empty()) {
+    report += "\nWebhook: OK, active at " + want.target_url + " with the secret of SPARK_WEBHOOK_SECRET";
+    co_return true;
+  }
+  report += "\nWebhook: FAILED: " + problems + "; run `zpark webhook repair`";
+  co_return false;
 }
 
 }  // namespace

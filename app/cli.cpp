@@ -2,7 +2,7 @@
 
 #include "app/check.hpp"
 #include "app/service.hpp"
-#include "app/webhook_cli.hpp"
+#include "app/webex_cli.hpp"
 #include "conf/settings.hpp"
 #include "conf/version.hpp"
 
@@ -22,7 +22,9 @@ Relays Zabbix alerts to Webex and answers Webex bot commands.
 Commands:
   serve      run the service in the foreground (the default)
   check      validate the settings (secrets hidden), prove the Webex token and Zabbix login
-  webhook    create | list [--json] | delete ID: the bot's Webex webhook at ZPARK_SERVER_URL
+  webhook    create | list [--json] | delete ID|--all-mine | repair: the bot's Webex webhook
+  rooms      rooms the bot is in [--json] (room ids for a Zabbix user's media)
+  send       --to EMAIL|ROOMID TEXT: send one message, to test a setup
   version    print the version
   help       print this text
 
@@ -64,7 +66,7 @@ std::optional<Args> parse(int argc, char** argv) {
     } else if (!arg.starts_with("-") && !have_command) {
       a.command = arg;
       have_command = true;
-    } else if (have_command && a.command == "webhook") {
+    } else if (have_command && (a.command == "webhook" || a.command == "rooms" || a.command == "send")) {
       a.rest.push_back(arg);
     } else {
       std::fprintf(stderr, "zpark: unknown argument '%s'; see zpark --help\n", arg.c_str());
@@ -87,7 +89,8 @@ int run_cli(int argc, char** argv) {
     std::printf("zpark %s\n", conf::kVersion);
     return 0;
   }
-  if (args->command != "serve" && args->command != "check" && args->command != "webhook") {
+  const bool webex_verb = args->command == "webhook" || args->command == "rooms" || args->command == "send";
+  if (args->command != "serve" && args->command != "check" && !webex_verb) {
     std::fprintf(stderr, "zpark: unknown command '%s'; see zpark --help\n", args->command.c_str());
     return 2;
   }
@@ -99,7 +102,7 @@ int run_cli(int argc, char** argv) {
     return 78;  // EX_CONFIG
   }
   if (args->command == "check") return run_check(settings);
-  if (args->command == "webhook") return run_webhook_cli(settings, args->rest);
+  if (webex_verb) return run_webex_cli(settings, args->command, args->rest);
   try {
     return serve(settings);
   } catch (const std::exception& e) {

@@ -55,7 +55,7 @@ int serve(const conf::Settings& s) {
   Api api(s.api_token, s.path_prefix);
   AlertPath alerts(io, s, api);
   CommandPath commands(io, s, api, alerts);
-  add_basic_routes(api, {alerts.readiness()});
+  add_basic_routes(api, {alerts.readiness(), commands.readiness()});
 
   std::shared_ptr<asio::ssl::context> tls;
   if (!s.tls_cert.empty()) tls = std::make_shared<asio::ssl::context>(net::make_server_tls_context(s.tls_cert, s.tls_key));
@@ -64,6 +64,7 @@ int serve(const conf::Settings& s) {
   for (auto& address : s.listen) server.listen(address, s.socket_mode);
   server.start();
   alerts.start();
+  commands.start();
   for (auto& a : server.addresses())
     log::info("listening", {{"address", a}, {"tls", tls ? "on" : "off"}, {"prefix", s.path_prefix}});
   log::info("zpark started", {{"version", conf::kVersion}, {"mode", s.dry_run() ? "dry-run" : "webex"}});

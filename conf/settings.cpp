@@ -228,6 +228,7 @@ Settings load_settings(const Environment& env, const std::optional<std::string>&
                                                      "' is not HOST or HOST:PORT of the Zabbix server (trapper port, 10051)");
   set_number(src, "ZPARK_COMMAND_RETRIES", s.command_retries, 0, 20);
   set_seconds(src, "ZPARK_COMMAND_RETRY_DELAY", s.command_retry_delay, 1, 3600);
+  set_seconds(src, "ZPARK_WEBHOOK_CHECK_INTERVAL", s.webhook_check_interval, 0, 86400);
 
   set_string(src, "ZPARK_DATA_DIR", s.data_dir);
   if (s.data_dir.empty()) throw SettingsError("ZPARK_DATA_DIR", "is empty; name a writable directory");
@@ -302,6 +303,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"ZABBIX_SERVER_ADDRESS", text(s.zabbix_server_address)},
       {"ZPARK_COMMAND_RETRIES", std::to_string(s.command_retries)},
       {"ZPARK_COMMAND_RETRY_DELAY", std::to_string(s.command_retry_delay.count())},
+      {"ZPARK_WEBHOOK_CHECK_INTERVAL", std::to_string(s.webhook_check_interval.count())},
       {"ZPARK_DATA_DIR", s.data_dir},
       {"ZPARK_FSYNC", flag(s.fsync)},
       {"ZPARK_ALERT_MAX_AGE", std::to_string(s.alert_max_age.count())},

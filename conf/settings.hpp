@@ -58,6 +58,7 @@ struct Settings {
   // Bot commands
   unsigned command_retries = 3;                    // ZPARK_COMMAND_RETRIES: Zabbix retries per command
   std::chrono::seconds command_retry_delay{15};    // ZPARK_COMMAND_RETRY_DELAY: first wait, then doubling
+  std::chrono::seconds webhook_check_interval{300};  // ZPARK_WEBHOOK_CHECK_INTERVAL: self-heal; 0 = off
 
   // Outbox and delivery
   std::string data_dir = "zpark-data";   // ZPARK_DATA_DIR

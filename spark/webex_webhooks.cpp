@@ -1,6 +1,7 @@
 #include "spark/webex_webhooks.hpp"
 
 #include <boost/json.hpp>
+#include <openssl/crypto.h>
 
 namespace zpark::spark {
 
@@ -10,7 +11,7 @@ using boost::asio::awaitable;
 
 namespace {
 
-WebhookInfo info_from_json(const json::value& v) {
+WebhookInfo info_from_json(const json::value& v, const std::string& secret = {}) {
   WebhookInfo w;
   const auto* o = v.if_object();
   if (!o) return w;
@@ -26,7 +27,10 @@ WebhookInfo info_from_json(const json::value& v) {
   w.filter = str("filter");
   w.status = str("status");
   w.created = str("created");
-  w.has_secret = !str("secret").empty();
+  const auto given = str("secret");
+  w.has_secret = !given.empty();
+  w.secret_matches = !secret.empty() && given.size() == secret.size() &&
+                     CRYPTO_memcmp(given.data(), secret.data(), secret.size()) == 0;
   return w;
 }
 
@@ -44,7 +48,7 @@ std::string spec_body(const WebhookSpec& s, bool with_resource) {
 
 }  // namespace
 
-awaitable<SendResult> list_webhooks(WebexClient& webex, std::vector<WebhookInfo>& out) {
+awaitable<SendResult> list_webhooks(WebexClient& webex, std::vector<WebhookInfo>& out, std::string secret) {
   std::string target = "/webhooks?max=100";
   for (int page = 0; page < 100; ++page) {
     json::value body;
@@ -52,7 +56,7 @@ awaitable<SendResult> list_webhooks(WebexClient& webex, std::vector<WebhookInfo>
     auto r = co_await webex.call(std::move(spec), &body);
     if (!r.ok()) co_return r;
     if (auto* items = body.is_object() ? body.get_object().if_contains("items") : nullptr; items && items->is_array())
-      for (auto& item : items->get_array()) out.push_back(info_from_json(item));
+      for (auto& item : items->get_array()) out.push_back(info_from_json(item, secret));
     if (r.next_page.empty()) co_return r;
     target = r.next_page;
   }

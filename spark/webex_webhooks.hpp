@@ -13,6 +13,7 @@ namespace zpark::spark {
 struct WebhookInfo {
   std::string id, name, target_url, resource, event, filter, status, created;
   bool has_secret = false;
+  bool secret_matches = false;  // equal to the secret given to list_webhooks (compared, not kept)
 };
 
 struct WebhookSpec {
@@ -23,8 +24,9 @@ struct WebhookSpec {
   std::string secret;
 };
 
-// Every page of GET /webhooks.
-boost::asio::awaitable<SendResult> list_webhooks(WebexClient& webex, std::vector<WebhookInfo>& out);
+// Every page of GET /webhooks; `secret` (optional) sets secret_matches.
+boost::asio::awaitable<SendResult> list_webhooks(WebexClient& webex, std::vector<WebhookInfo>& out,
+                                                 std::string secret = {});
 boost::asio::awaitable<SendResult> create_webhook(WebexClient& webex, WebhookSpec spec, WebhookInfo& out);
 // PUT /webhooks/{id}: name, target and secret as given, status active (re-enables it).
 boost::asio::awaitable<SendResult> update_webhook(WebexClient& webex, std::string id, WebhookSpec spec,
