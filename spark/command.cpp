@@ -416,6 +416,7 @@ Extracted extract(const ChatMessage& m, std::string_view bot_id, std::string_vie
 struct Token {
   std::string text;
   bool quoted = false;
+  std::size_t end = 0;  // offset in the tokenized text just after the token (and its quote)
 };
 
 // Splits on spaces; "..." (or “...”) groups words. Returns false for an unclosed quote.
@@ -431,6 +432,7 @@ bool tokenize(std::string_view s, std::vector<Token>& out) {
       in_token = true;
       cur.quoted = true;
       i += quote_len;
+      cur.end = i;
       continue;
     }
     if (s[i] == ' ' && !in_quote) {
@@ -440,6 +442,7 @@ bool tokenize(std::string_view s, std::vector<Token>& out) {
     } else {
       cur.text += s[i];
       in_token = true;
+      cur.end = i + 1;
     }
     ++i;
   }
@@ -554,6 +557,106 @@ void parse_issue_filters(const std::vector<Token>& toks, std::size_t i, Command&
   }
 }
 
+// The rest of `source` after the token at toks[i], as written (quotes and all), trimmed.
+std::string rest_after(std::string_view source, const std::vector<Token>& toks, std::size_t i) {
+  return std::string(trim(source.substr(std::min(toks[i].end, source.size()))));
+}
+
+// An event or maintenance id: digits only (up to 20, Zabbix ids are 64-bit), a leading '#'
+// allowed ("#8812" as people copy it).
+std::optional<std::string> read_id(const Token& t) {
+  if (t.quoted) return std::nullopt;
+  std::string_view s = t.text;
+  if (s.starts_with('#')) s.remove_prefix(1);
+  if (s.empty() || s.size() > 20 || !std::all_of(s.begin(), s.end(), is_digit)) return std::nullopt;
+  return std::string(s);
+}
+
+// ack / unack / close / comment [EVENTID] [message]
+void parse_event_command(std::string_view source, const std::vector<Token>& toks, Command& c) {
+  std::size_t last = 0;  // the token the message follows
+  if (toks.size() > 1) {
+    if (auto id = read_id(toks[1])) {
+      c.id = *id;
+      last = 1;
+    }
+  }
+  c.message = rest_after(source, toks, last);
+  if (c.kind == Command::Kind::comment && c.message.empty())
+    c.problem = "write your comment after comment and the event id, for example comment 8812 disk replaced";
+}
+
+constexpr std::string_view kMaintenanceHelp =
+    "write maintenance host NAME DURATION [reason], maintenance group NAME DURATION [reason], "
+    "maintenance list or maintenance end ID";
+constexpr std::string_view kDurationHint =
+    "the duration must be from 5m to 30d, written like 30m, 2h, 1d or 1h30m";
+
+// maintenance host|group NAME DURATION [reason], from toks[2] on.
+void parse_maintenance_create(std::string_view source, const std::vector<Token>& toks, bool closed, Command& c) {
+  const bool group = lower_ascii(toks[1].text) == "group";
+  const std::string what = group ? "group" : "host";
+  const std::string example = group ? "maintenance group \"Linux servers\" 2h kernel update"
+                                    : "maintenance host db01 2h disk swap";
+  if (!closed) {
+    c.problem = "a double quote is not closed";
+    return;
+  }
+  // NAME: one quoted name, or the words up to the first duration.
+  std::size_t d = 2;
+  if (d < toks.size() && toks[d].quoted) {
+    ++d;
+  } else {
+    while (d < toks.size() && (d == 2 || toks[d].quoted || !parse_duration(toks[d].text))) ++d;
+  }
+  std::string name;
+  for (std::size_t i = 2; i < d && i < toks.size(); ++i) {
+    if (i > 2) name += ' ';
+    name += toks[i].text;
+  }
+  // "maintenance host 2h": the name is what is missing.
+  const bool only_a_duration = toks.size() == 3 && !toks[2].quoted && parse_duration(toks[2].text);
+  if (name.empty() || only_a_duration) {
+    c.problem = "write the " + what + "'s name and how long after maintenance " + what + ", for example " + example;
+    return;
+  }
+  (group ? c.group : c.host) = name;
+  if (d >= toks.size()) {
+    c.problem = "write how long after the " + what + "'s name, for example " + example;
+    return;
+  }
+  const auto seconds = toks[d].quoted ? std::nullopt : parse_duration(toks[d].text);
+  if (!seconds) {
+    c.problem = std::string(kDurationHint) + " (put a name with spaces in double quotes)";
+    return;
+  }
+  if (*seconds < kMinMaintenanceSeconds || *seconds > kMaxMaintenanceSeconds) {
+    c.problem = std::string(kDurationHint);
+    return;
+  }
+  c.duration = *seconds;
+  c.message = rest_after(source, toks, d);
+}
+
+void parse_maintenance(std::string_view source, const std::vector<Token>& toks, bool closed, Command& c) {
+  const std::string w1 = toks.size() > 1 && !toks[1].quoted ? lower_ascii(toks[1].text) : std::string();
+  if (w1 == "host" || w1 == "group") {
+    c.kind = Command::Kind::maintenance_create;
+    parse_maintenance_create(source, toks, closed, c);
+  } else if (w1 == "list") {
+    c.kind = Command::Kind::maintenance_list;
+    if (toks.size() > 2) c.problem = "maintenance list takes nothing after it";
+  } else if (w1 == "end") {
+    c.kind = Command::Kind::maintenance_end;
+    auto id = toks.size() == 3 ? read_id(toks[2]) : std::nullopt;
+    if (id) c.id = *id;
+    else c.problem = "write the maintenance's id after maintenance end, for example maintenance end 17 (maintenance list shows them)";
+  } else {
+    c.kind = Command::Kind::maintenance_create;
+    c.problem = std::string(kMaintenanceHelp);
+  }
+}
+
 }  // namespace
 
 ChatMessage chat_message_from_json(const json::value& v) {
@@ -590,9 +693,44 @@ const char* to_string(Command::Kind kind) {
     case Command::Kind::show_issues: return "show issues";
     case Command::Kind::show_status: return "show status";
     case Command::Kind::show_host: return "show host";
+    case Command::Kind::ack: return "ack";
+    case Command::Kind::unack: return "unack";
+    case Command::Kind::close: return "close";
+    case Command::Kind::comment: return "comment";
+    case Command::Kind::maintenance_create: return "maintenance create";
+    case Command::Kind::maintenance_list: return "maintenance list";
+    case Command::Kind::maintenance_end: return "maintenance end";
     case Command::Kind::unknown: return "unknown";
   }
   return "unknown";
+}
+
+bool is_event_command(Command::Kind kind) {
+  return kind == Command::Kind::ack || kind == Command::Kind::unack || kind == Command::Kind::close ||
+         kind == Command::Kind::comment;
+}
+
+std::optional<std::int64_t> parse_duration(std::string_view text) {
+  if (text.empty() || text.size() > 16) return std::nullopt;
+  std::int64_t total = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::int64_t n = 0;
+    const std::size_t digits = i;
+    while (i < text.size() && is_digit(text[i]) && i - digits < 6) n = n * 10 + (text[i++] - '0');
+    if (i == digits || (i < text.size() && is_digit(text[i]))) return std::nullopt;
+    const std::size_t unit_begin = i;
+    while (i < text.size() && is_alpha(text[i])) ++i;
+    const std::string unit = lower_ascii(text.substr(unit_begin, i - unit_begin));
+    std::int64_t scale = 0;
+    if (unit == "m" || unit == "min") scale = 60;
+    else if (unit == "h") scale = 3600;
+    else if (unit == "d") scale = 86400;
+    else if (unit == "w") scale = 7 * 86400;
+    else return std::nullopt;
+    total += n * scale;
+  }
+  return total;
 }
 
 Command parse_command(std::string_view normalised, std::string_view original) {
@@ -605,6 +743,21 @@ Command parse_command(std::string_view normalised, std::string_view original) {
   const std::string w0 = toks[0].quoted ? std::string() : lower_ascii(toks[0].text);
   if (w0 == "hello" || w0 == "help") {
     c.kind = Command::Kind::help;
+    return c;
+  }
+  static constexpr std::pair<std::string_view, Command::Kind> event_verbs[] = {
+      {"ack", Command::Kind::ack},         {"acknowledge", Command::Kind::ack},
+      {"unack", Command::Kind::unack},     {"unacknowledge", Command::Kind::unack},
+      {"close", Command::Kind::close},     {"comment", Command::Kind::comment}};
+  for (const auto& [verb, kind] : event_verbs) {
+    if (w0 == verb) {
+      c.kind = kind;
+      parse_event_command(source, toks, c);
+      return c;
+    }
+  }
+  if (w0 == "maintenance") {
+    parse_maintenance(source, toks, closed, c);
     return c;
   }
   if (w0 != "show" || toks.size() < 2 || toks[1].quoted) return c;

@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,20 +52,42 @@ Extracted extract_command(const ChatMessage& m, std::string_view bot_id);
 Extracted extract_command(const ChatMessage& m, std::string_view bot_id,
                           std::string_view bot_display_name);
 
+// Maintenances from chat: at least Zabbix's minimum period, at most a month.
+inline constexpr std::int64_t kMinMaintenanceSeconds = 5 * 60;
+inline constexpr std::int64_t kMaxMaintenanceSeconds = 30 * 24 * 3600;
+
+// "30m", "2h", "1d", "1w", "1h30m" (also "min", upper case) -> seconds; nullopt when it is not
+// a duration. No range check: see kMinMaintenanceSeconds.
+std::optional<std::int64_t> parse_duration(std::string_view text);
+
 struct Command {
-  enum class Kind { help, show_issues, show_status, show_host, unknown } kind = Kind::unknown;
-  // show issues filters
+  enum class Kind {
+    help, show_issues, show_status, show_host,
+    ack, unack, close, comment,                                  // act on a problem event
+    maintenance_create, maintenance_list, maintenance_end,
+    unknown
+  } kind = Kind::unknown;
+  // show issues filters; maintenance host|group NAME: the NAME (original case kept)
   int min_severity = 0;
   std::string host, group;
   std::size_t limit = 10;
   // show host NAME (original case kept)
   std::string name;
+  // ack / unack / close / comment: the event id, empty when not given (then the thread's
+  // alert says which event); maintenance end: the maintenance id.
+  std::string id;
+  // ack / unack / close / comment: the user's words (case kept, may be empty but for
+  // comment); maintenance: the reason (may be empty).
+  std::string message;
+  std::int64_t duration = 0;  // maintenance host|group: seconds
   // A bad argument of a known command: `kind` says which command was recognised, `problem`
   // what is wrong ("limit must be a number from 1 to 50"). Answer
   // unknown_reply(caller, problem) and do not ask Zabbix. Empty for a plain unknown command.
   std::string problem;
 };
-const char* to_string(Command::Kind kind);  // "help", "show issues", ... (metrics labels)
+const char* to_string(Command::Kind kind);  // "help", "show issues", "ack", ... (metrics labels)
+// ack, unack, close and comment: the commands about one problem event.
+bool is_event_command(Command::Kind kind);
 
 // `hello` and `help` -> help. `show issues [severity>=LEVEL] [host NAME] [group NAME]
 // [limit N]` (LEVEL a name such as "high" or a number 0..5; NAME may be quoted with "" when
@@ -77,6 +100,15 @@ const char* to_string(Command::Kind kind);  // "help", "show issues", ... (metri
 // (quotes optional). Extra words after `help` are ignored; after `show status` they are a
 // problem. Typographic quotes (“ ”) count as double quotes. When `original` does not
 // lower-case to `normalised`, names come from `normalised`. Never throws.
+//
+// Acting on Zabbix: `ack [EVENTID] [message]` (also `acknowledge`), `unack [EVENTID]
+// [message]` (also `unacknowledge`), `close [EVENTID] [message]`, `comment [EVENTID] message`.
+// EVENTID is the first word when it is all digits (a leading '#' allowed); without it the
+// command is about the alert whose thread it was written in. The message is the rest of the
+// line as written, quotes and all.
+// `maintenance host NAME DURATION [reason]`, `maintenance group NAME DURATION [reason]`: NAME
+// is the words up to the first duration (or one quoted name), DURATION from 5m to 30d, the
+// reason the rest of the line as written. `maintenance list`, `maintenance end ID`.
 Command parse_command(std::string_view normalised, std::string_view original);
 
 }  // namespace zpark::spark

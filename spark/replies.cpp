@@ -2,9 +2,11 @@
 
 #include "spark/message_format.hpp"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <ctime>
 #include <vector>
 
 namespace zpark::spark {
@@ -223,6 +225,62 @@ std::string with_contact(std::string text, std::string_view contact_info) {
   return one_message(std::move(text));
 }
 
+// ---- write commands ----------------------------------------------------------------------
+
+using zabbix::EventAction;
+using zabbix::EventOutcome;
+using zabbix::MaintenanceOutcome;
+
+const char* verb(EventAction a) {
+  switch (a) {
+    case EventAction::acknowledge: return "acknowledge";
+    case EventAction::unacknowledge: return "unacknowledge";
+    case EventAction::close: return "close";
+    case EventAction::comment: return "comment on";
+  }
+  return "update";
+}
+
+// "**Disk full on /var** on db01 (event 8812)", or "event **8812**" when Zabbix gave no name.
+std::string problem_label(const zabbix::EventResult& r) {
+  const std::string id = field(r.eventid.empty() ? r.event.eventid : r.eventid, 32);
+  if (r.event.name.empty()) return "event **" + id + "**";
+  std::string out = "**" + field(r.event.name) + "**";
+  if (!r.event.host.empty()) out += " on " + field(r.event.host, 128);
+  return out + " (event " + id + ")";
+}
+
+bool closed_by_hand(const zabbix::Event& e) {
+  return std::any_of(e.updates.begin(), e.updates.end(),
+                     [](const zabbix::EventUpdate& u) { return (u.action & zabbix::kActClose) != 0; });
+}
+
+std::string ago(std::int64_t clock, std::int64_t now) { return format_age(now - clock) + " ago"; }
+
+constexpr std::size_t kMaxListedTargets = 5;
+constexpr std::size_t kMaxListedMaintenances = 30;
+
+// "host db01", "hosts a, b and 3 more; group Linux servers"; "no hosts" for neither.
+std::string targets(const zabbix::Maintenance& m) {
+  const auto names = [](const std::vector<std::string>& list, const char* one, const char* many) {
+    return std::string(list.size() == 1 ? one : many) + " " +
+           joined(list, kMaxListedTargets, ", ", [](const std::string& n) { return field(n, 128); });
+  };
+  std::string out;
+  if (!m.hosts.empty()) out = names(m.hosts, "host", "hosts");
+  if (!m.groups.empty()) out += (out.empty() ? "" : "; ") + names(m.groups, "group", "groups");
+  return out.empty() ? "no hosts" : out;
+}
+
+// "maintenance **Zpark: disk swap (jane@example.com)** (id 17)"; "Maintenance ..." to start a
+// sentence.
+std::string maintenance_label(const zabbix::Maintenance& m, std::string_view id, bool capital = false) {
+  const std::string shown_id = field(m.id.empty() ? id : std::string_view(m.id), 32);
+  const char* word = capital ? "Maintenance" : "maintenance";
+  if (m.name.empty()) return fmt::format("{} **{}**", word, shown_id);
+  return fmt::format("{} **{}** (id {})", word, field(m.name, 128), shown_id);
+}
+
 }  // namespace
 
 std::string escape_markdown(std::string_view text) {
@@ -294,6 +352,20 @@ std::string help_reply(const Caller& caller, std::string_view contact_info) {
       "scenarios), as its dashboard shows them\n"
       "- `show host NAME`: one host's status, groups, interfaces and current problems. For "
       "example: `show host db01`\n"
+      "- `ack EVENTID [message]`: acknowledge a problem (its event id is in the alert and in show "
+      "issues). For example: `ack 8812 looking into it`\n"
+      "- `unack EVENTID`: take an acknowledgement back\n"
+      "- `close EVENTID [message]`: close a problem by hand, when its trigger allows it\n"
+      "- `comment EVENTID message`: add a message to a problem. For example: `comment 8812 disk "
+      "ordered`\n"
+      "- `maintenance host NAME DURATION [reason]` or `maintenance group NAME DURATION [reason]`: "
+      "maintenance with data collection from now, for 5m to 30d (like 30m, 2h, 1d). For example: "
+      "`maintenance host db01 2h disk swap`\n"
+      "- `maintenance list`: active and planned maintenances; `maintenance end ID` ends one made "
+      "here\n"
+      "\n"
+      "Written as a reply in an alert's thread, ack, unack, close and comment need no event id. "
+      "Zabbix records what you do with your name.\n"
       "\n"
       "In a group room, mention me first and then write the command; in a direct room, just "
       "write it. I only answer trusted users.";
@@ -375,6 +447,212 @@ std::string host_reply(const Caller& caller, const zabbix::HostLookup& lookup, s
     ++shown;
   }
   if (h.problems.size() > shown) out += fmt::format("\n\n... and {} more", h.problems.size() - shown);
+  return one_message(std::move(out));
+}
+
+std::string format_utc_minute(std::int64_t t) {
+  return fmt::format("{:%Y-%m-%d %H:%M} UTC", fmt::gmtime(static_cast<std::time_t>(t)));
+}
+
+std::string event_action_reply(const Caller& caller, const zabbix::EventResult& r, std::int64_t now) {
+  std::string out = greeting(caller);
+  const std::string label = problem_label(r);
+  const std::string id = field(r.eventid, 32);
+  const bool words = r.message_added;
+  switch (r.outcome) {
+    case EventOutcome::done:
+      switch (r.action) {
+        case EventAction::acknowledge:
+          out += fmt::format("Acknowledged {}{}.", label, words ? ", with your message" : "");
+          break;
+        case EventAction::unacknowledge:
+          out += fmt::format("Unacknowledged {}{}.", label, words ? ", with your message" : "");
+          break;
+        case EventAction::close:
+          out += fmt::format("Asked Zabbix to close {}{}; it closes the problem within a few seconds.", label,
+                             words ? ", with your message" : "");
+          break;
+        case EventAction::comment: out += fmt::format("Added your comment to {}.", label); break;
+      }
+      break;
+    case EventOutcome::already_done: {
+      const std::string added = words ? "; I added your message to it" : "; nothing changed";
+      switch (r.action) {
+        case EventAction::acknowledge: {
+          std::string by;
+          if (!r.acknowledged_by.empty()) by += " by " + field(r.acknowledged_by, 200);
+          if (r.acknowledged_at > 0) by += " " + ago(r.acknowledged_at, now);
+          out += fmt::format("{} was already acknowledged{}{}.", label, by, added);
+          break;
+        }
+        case EventAction::unacknowledge:
+          out += fmt::format("{} is not acknowledged{}.", label, added);
+          break;
+        case EventAction::close:
+          out += fmt::format("Closing {} was already asked for; Zabbix closes it within a few seconds{}.", label,
+                             words ? ". I added your message to it" : "");
+          break;
+        case EventAction::comment: out += fmt::format("Added your comment to {}.", label); break;
+      }
+      break;
+    }
+    case EventOutcome::not_found:
+      out += fmt::format("I can't find event **{}** in Zabbix: it does not exist, or Zpark's Zabbix account is "
+                         "not allowed to see it.",
+                         id);
+      break;
+    case EventOutcome::not_a_problem:
+      out += fmt::format("Event **{}** is not a problem (it may be a recovery event); please use the problem's "
+                         "event id, as the alert shows it.",
+                         id);
+      break;
+    case EventOutcome::resolved:
+      out += fmt::format("{} is already resolved{}, so there is nothing to {}.", label,
+                         closed_by_hand(r.event) ? " (closed by hand)" : "", verb(r.action));
+      break;
+    case EventOutcome::no_manual_close:
+      out += fmt::format("{} can't be closed by hand: its trigger does not allow it (the trigger's \"Allow "
+                         "manual close\" setting in Zabbix).",
+                         label);
+      break;
+    case EventOutcome::no_permission:
+      out += fmt::format("Zpark's Zabbix account is not allowed to {} {}. Please ask your Zabbix administrator "
+                         "to give it access to the host's group and a role that may acknowledge and close "
+                         "problems.",
+                         verb(r.action), label);
+      break;
+    case EventOutcome::refused:
+      out += fmt::format("Zabbix refused to {} {}: {}.", verb(r.action), label, field(r.detail, 200));
+      break;
+  }
+  return one_message(std::move(out));
+}
+
+std::string no_event_id_reply(const Caller& caller, std::string_view command, bool in_thread) {
+  std::string out = greeting(caller);
+  const std::string cmd = field(command, 32);
+  const std::string example =
+      fmt::format("`{} 8812{}`", cmd, command == "comment" ? " disk replaced" : command == "unack" ? "" : " looking into it");
+  if (in_thread)
+    out += fmt::format("I can't tell which problem this thread is about. Please write the event id, for "
+                       "example {}.",
+                       example);
+  else
+    out += fmt::format("Which problem? Please write its event id, for example {} (show issues lists them), or "
+                       "write the command as a reply in the alert's thread.",
+                       example);
+  return one_message(std::move(out));
+}
+
+std::string maintenance_created_reply(const Caller& caller, const zabbix::MaintenanceResult& r, bool group,
+                                      std::string_view asked) {
+  std::string out = greeting(caller);
+  const char* kind = group ? "host group" : "host";
+  const std::string target = "**" + field(r.target.empty() ? asked : std::string_view(r.target), 128) + "**";
+  const auto list = [&out](const std::vector<std::string>& names) {
+    std::size_t shown = 0;
+    for (const auto& n : names) {
+      if (!add_line(out, "- " + field(n, 128))) break;
+      ++shown;
+    }
+    if (names.size() > shown) out += fmt::format("\n\n... and {} more", names.size() - shown);
+  };
+  switch (r.outcome) {
+    case MaintenanceOutcome::done: {
+      const auto& m = r.maintenance;
+      out += fmt::format("Created {} for {} {} from {} until {} ({}), with data collection. End it early with "
+                         "`maintenance end {}`.",
+                         maintenance_label(m, {}), kind, target, format_utc_minute(m.since),
+                         format_utc_minute(m.till), format_age(m.till - m.since), field(m.id, 32));
+      break;
+    }
+    case MaintenanceOutcome::no_target:
+      out += fmt::format("I found no {} called {} in Zabbix{}, or Zpark's Zabbix account is not allowed to see "
+                         "it. No maintenance was created.",
+                         kind, target, group ? "" : " (by technical or visible name)");
+      if (!r.candidates.empty()) {
+        out += fmt::format("\n\n{} whose names contain it:\n", group ? "Groups" : "Hosts");
+        list(r.candidates);
+        out += "\n\nPlease write the name exactly (in double quotes when it has spaces).";
+      }
+      break;
+    case MaintenanceOutcome::several_targets:
+      out += fmt::format("Several {}s are called {}, so I created no maintenance:\n", kind, target);
+      list(r.candidates);
+      out += "\n\nPlease write the technical name (in brackets) instead.";
+      break;
+    case MaintenanceOutcome::no_permission:
+      out += fmt::format("Zpark's Zabbix account is not allowed to create maintenances for {}. It needs an Admin "
+                         "role with write access to {}; please ask your Zabbix administrator.",
+                         target, group ? "that group" : "the host's group");
+      break;
+    default:
+      out += fmt::format("Zabbix refused the maintenance for {}: {}.", target,
+                         field(r.detail.empty() ? std::string_view("no reason given") : std::string_view(r.detail), 200));
+      break;
+  }
+  return one_message(std::move(out));
+}
+
+std::string maintenance_list_reply(const Caller& caller, const std::vector<zabbix::Maintenance>& list,
+                                   std::int64_t now) {
+  std::string out = greeting(caller);
+  if (list.empty()) {
+    out += "There are no active or planned maintenances in Zabbix.";
+    return one_message(std::move(out));
+  }
+  out += list.size() == 1 ? std::string("**One** active or planned maintenance:\n")
+                          : fmt::format("**{}** active or planned maintenances, active ones first:\n", list.size());
+  std::size_t shown = 0;
+  for (const auto& m : list) {
+    if (shown == kMaxListedMaintenances) break;
+    std::string line = fmt::format("- {}: **{}** - {} - ", field(m.id, 32), field(m.name, 128), targets(m));
+    if (m.since > now)
+      line += fmt::format("from {} until {} (starts in {})", format_utc_minute(m.since), format_utc_minute(m.till),
+                          format_age(m.since - now));
+    else
+      line += fmt::format("until {} (in {})", format_utc_minute(m.till), format_age(m.till - now));
+    if (!add_line(out, line)) break;
+    ++shown;
+  }
+  if (list.size() > shown) out += fmt::format("\n\n... and {} more", list.size() - shown);
+  out += "\n\nEnd one made from Webex with `maintenance end ID`.";
+  return one_message(std::move(out));
+}
+
+std::string maintenance_ended_reply(const Caller& caller, const zabbix::MaintenanceResult& r,
+                                    std::string_view asked_id) {
+  std::string out = greeting(caller);
+  const auto& m = r.maintenance;
+  const std::string label = maintenance_label(m, asked_id);
+  switch (r.outcome) {
+    case MaintenanceOutcome::done:
+      out += fmt::format("Ended {}{}: it is deleted, and its hosts leave maintenance within a minute.", label,
+                         m.hosts.empty() && m.groups.empty() ? std::string() : " of " + targets(m));
+      break;
+    case MaintenanceOutcome::not_found:
+      out += fmt::format("I can't find maintenance **{}** in Zabbix, or Zpark's Zabbix account is not allowed to "
+                         "see it. `maintenance list` shows the current ones.",
+                         field(asked_id, 32));
+      break;
+    case MaintenanceOutcome::not_ours:
+      out += fmt::format("{} was not made from Webex, so I leave it alone; please end it in the Zabbix frontend.",
+                         maintenance_label(m, asked_id, true));
+      break;
+    case MaintenanceOutcome::already_over:
+      out += fmt::format("{} already ended at {}; nothing to do.", maintenance_label(m, asked_id, true),
+                         format_utc_minute(m.till));
+      break;
+    case MaintenanceOutcome::no_permission:
+      out += fmt::format("Zpark's Zabbix account is not allowed to delete {}. It needs an Admin role with write "
+                         "access to the groups of its hosts; please ask your Zabbix administrator.",
+                         label);
+      break;
+    default:
+      out += fmt::format("Zabbix refused to end {}: {}.", label,
+                         field(r.detail.empty() ? std::string_view("no reason given") : std::string_view(r.detail), 200));
+      break;
+  }
   return one_message(std::move(out));
 }
 

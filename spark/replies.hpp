@@ -2,11 +2,13 @@
 // Chat replies of the bot commands, in Webex markdown. Every piece of Zabbix text is escaped
 // so it cannot break the layout or mention anyone; every reply fits one message (7439 bytes),
 // cut with a note when needed. Pure functions.
+#include "zabbix/action_data.hpp"
 #include "zabbix/report_data.hpp"
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace zpark::spark {
 
@@ -36,6 +38,24 @@ std::string issues_reply(const Caller& caller, const zabbix::ProblemReport& repo
 std::string status_reply(const Caller& caller, const zabbix::StatusReport& status);
 std::string host_reply(const Caller& caller, const zabbix::HostLookup& lookup,
                        std::string_view asked_name, std::int64_t now);
+// ack / unack / close / comment: what was done, or why not, in one or two lines naming the
+// problem ("**Disk full** on db01, event 8812"). `now` (unix seconds) for "5m ago".
+std::string event_action_reply(const Caller& caller, const zabbix::EventResult& result, std::int64_t now);
+// An event command without an event id, outside an alert's thread (or in a thread Zpark does
+// not know): which event? `command` is the command's name ("ack").
+std::string no_event_id_reply(const Caller& caller, std::string_view command, bool in_thread);
+// maintenance host|group NAME ...: created (name, id, target, until when), or why not.
+// `asked` is the name as the user wrote it.
+std::string maintenance_created_reply(const Caller& caller, const zabbix::MaintenanceResult& result,
+                                      bool group, std::string_view asked);
+// maintenance list: the maintenances of zabbix::maintenances() (active and future).
+std::string maintenance_list_reply(const Caller& caller, const std::vector<zabbix::Maintenance>& list,
+                                   std::int64_t now);
+// maintenance end ID: ended, or why not.
+std::string maintenance_ended_reply(const Caller& caller, const zabbix::MaintenanceResult& result,
+                                    std::string_view asked_id);
+// "2024-05-01 14:00 UTC": when a maintenance starts or ends.
+std::string format_utc_minute(std::int64_t unix_seconds);
 // Unknown command or a bad argument: one short line pointing to `help`.
 std::string unknown_reply(const Caller& caller, std::string_view problem);
 // First Zabbix failure: trouble reaching Zabbix, will retry; names the contact when set.

@@ -9,6 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <random>
 
 namespace zpark::tasks {
@@ -104,9 +106,11 @@ awaitable<std::optional<spark::ChatMessage>> CommandRunner::fetch_message(std::s
   co_return std::nullopt;
 }
 
-awaitable<zabbix::Result<std::string>> CommandRunner::answer(Command cmd, spark::Caller caller) {
+awaitable<zabbix::Result<std::string>> CommandRunner::answer(Command cmd, spark::Caller caller, std::int64_t asked_at,
+                                                             bool retry) {
   // A bad argument ("limit 99") is answered without asking Zabbix.
   if (!cmd.problem.empty()) co_return spark::unknown_reply(caller, cmd.problem);
+  const zabbix::Author author{caller.email, caller.display_name};
   switch (cmd.kind) {
     case Command::Kind::show_issues: {
       zabbix::ProblemFilter f{cmd.min_severity, cmd.host, cmd.group, cmd.limit};
@@ -124,10 +128,79 @@ awaitable<zabbix::Result<std::string>> CommandRunner::answer(Command cmd, spark:
       if (!r) co_return r.error();
       co_return spark::host_reply(caller, *r, cmd.name, unix_now());
     }
+    case Command::Kind::ack:
+    case Command::Kind::unack:
+    case Command::Kind::close:
+    case Command::Kind::comment: {
+      zabbix::EventRequest req;
+      req.action = cmd.kind == Command::Kind::ack     ? zabbix::EventAction::acknowledge
+                   : cmd.kind == Command::Kind::unack ? zabbix::EventAction::unacknowledge
+                   : cmd.kind == Command::Kind::close ? zabbix::EventAction::close
+                                                      : zabbix::EventAction::comment;
+      req.eventid = cmd.id;
+      req.message = cmd.message;
+      req.author = author;
+      req.asked_at = asked_at;
+      req.retry = retry;
+      auto r = co_await zabbix::act_on_event(zabbix_, req);
+      if (!r) co_return r.error();
+      // What was done in Zabbix on whose behalf: Zabbix itself only knows Zpark's account.
+      log::info("zabbix event action", {{"event", cmd.id}, {"command", spark::to_string(cmd.kind)},
+                                        {"outcome", zabbix::to_string(r->outcome)}, {"by", caller.email}});
+      co_return spark::event_action_reply(caller, *r, unix_now());
+    }
+    case Command::Kind::maintenance_create: {
+      zabbix::MaintenanceRequest req;
+      req.group = !cmd.group.empty();
+      req.target = req.group ? cmd.group : cmd.host;
+      req.duration = cmd.duration;
+      req.reason = cmd.message;
+      req.author = author;
+      req.now = asked_at;
+      auto r = co_await zabbix::create_maintenance(zabbix_, req);
+      if (!r) co_return r.error();
+      log::info("zabbix maintenance create", {{"target", req.target}, {"id", r->maintenance.id},
+                                              {"outcome", zabbix::to_string(r->outcome)}, {"by", caller.email}});
+      co_return spark::maintenance_created_reply(caller, *r, req.group, req.target);
+    }
+    case Command::Kind::maintenance_list: {
+      const std::int64_t now = unix_now();
+      auto r = co_await zabbix::maintenances(zabbix_, now);
+      if (!r) co_return r.error();
+      co_return spark::maintenance_list_reply(caller, *r, now);
+    }
+    case Command::Kind::maintenance_end: {
+      auto r = co_await zabbix::end_maintenance(zabbix_, cmd.id, unix_now(), retry);
+      if (!r) co_return r.error();
+      log::info("zabbix maintenance end",
+                {{"id", cmd.id}, {"outcome", zabbix::to_string(r->outcome)}, {"by", caller.email}});
+      co_return spark::maintenance_ended_reply(caller, *r, cmd.id);
+    }
     case Command::Kind::help: co_return spark::help_reply(caller, opts_.contact_info);
     case Command::Kind::unknown: break;
   }
   co_return spark::unknown_reply(caller, cmd.problem);
+}
+
+// The caller's display name (GET /people/{id}) for the messages Zabbix records, which must
+// name the Webex user: "looking into it — Jane Doe <jane@example.com> via Webex". The email
+// alone would do, but people know each other by name in Zabbix's history. One call, no retry:
+// on any failure, or while Webex asks us to pause, the email alone is used.
+awaitable<std::string> CommandRunner::display_name(std::string person_id) {
+  const bool plain_id = !person_id.empty() && std::all_of(person_id.begin(), person_id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '=';
+  });
+  if (!plain_id || std::chrono::steady_clock::now() < relay_.paused_until()) co_return std::string();
+  json::value body;
+  net::RequestSpec spec{boost::beast::http::verb::get, "/people/" + person_id};
+  auto r = co_await webex_.call(std::move(spec), &body);
+  if (!r.ok()) {
+    log::info("cannot read the caller's display name; naming them by email", {{"error", r.error}, {"tracking_id", r.tracking_id}});
+    co_return std::string();
+  }
+  const auto* o = body.if_object();
+  const auto* name = o ? o->if_contains("displayName") : nullptr;
+  co_return name && name->is_string() ? std::string(name->get_string()) : std::string();
 }
 
 awaitable<void> CommandRunner::reply(const spark::ChatMessage& asked, std::string markdown) {
@@ -164,14 +237,31 @@ awaitable<void> CommandRunner::run(spark::Envelope env, std::string taskid) {
     count("-", "ignored");
     co_return;
   }
-  const Command cmd = spark::parse_command(extracted.text, extracted.original);
+  Command cmd = spark::parse_command(extracted.text, extracted.original);
   const std::string name = spark::to_string(cmd.kind);
-  const spark::Caller caller{message->person_email, "", message->room_type == "group"};
+  spark::Caller caller{message->person_email, "", message->room_type == "group"};
   log::info("command", {{"taskid", taskid}, {"from", message->person_email}, {"command", extracted.text}});
+
+  // ack / close ... without an event id: the alert whose thread this is says which event.
+  if (spark::is_event_command(cmd.kind) && cmd.problem.empty() && cmd.id.empty()) {
+    const bool in_thread = !message->parent_id.empty();
+    if (in_thread && opts_.event_for_thread) {
+      if (auto id = opts_.event_for_thread(message->parent_id)) cmd.id = *id;
+    }
+    if (cmd.id.empty()) {
+      co_await reply(*message, spark::no_event_id_reply(caller, name, in_thread));
+      count(name, "no_event_id");
+      co_return;
+    }
+  }
+  const bool writes = spark::is_event_command(cmd.kind) || cmd.kind == Command::Kind::maintenance_create ||
+                      cmd.kind == Command::Kind::maintenance_end;
+  if (writes && cmd.problem.empty()) caller.display_name = co_await display_name(message->person_id);
+  const std::int64_t asked_at = unix_now();
 
   bool told_trouble = false;
   for (unsigned attempt = 0;; ++attempt) {
-    auto text = co_await answer(cmd, caller);
+    auto text = co_await answer(cmd, caller, asked_at, attempt > 0);
     if (text) {
       co_await reply(*message, std::move(*text));
       count(name, attempt == 0 ? "answered" : "answered_after_retry");

@@ -10,16 +10,19 @@
 #include "spark/webhook.hpp"
 #include "tasks/commands/recent_ids.hpp"
 #include "tasks/relay.hpp"
+#include "zabbix/actions.hpp"
 #include "zabbix/client.hpp"
 #include "zabbix/reports.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-#include <chrono>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -33,6 +36,10 @@ struct CommandOptions {
   zabbix::StatusSource status_source;             // ZABBIX_SERVER_ADDRESS
   unsigned fetch_attempts = 6;                    // GET /messages/{id} tries (5xx, network, 429)
   RetryPolicy fetch_retry{std::chrono::milliseconds(500), std::chrono::milliseconds(8000)};
+  // ack / unack / close / comment written without an event id in a thread: the event id of
+  // the alert Zpark posted as that thread's root message, or nullopt when the root is not one
+  // of Zpark's alerts (or is forgotten). Unset: such commands are asked for the event id.
+  std::function<std::optional<std::string>(const std::string& root_message_id)> event_for_thread;
 };
 
 class CommandRunner {
@@ -58,7 +65,11 @@ class CommandRunner {
   boost::asio::awaitable<void> run(spark::Envelope envelope, std::string taskid);
   boost::asio::awaitable<std::optional<spark::ChatMessage>> fetch_message(std::string id, std::string taskid);
   boost::asio::awaitable<bool> ensure_bot();
-  boost::asio::awaitable<zabbix::Result<std::string>> answer(spark::Command command, spark::Caller caller);
+  // `asked_at` (unix seconds) is when the command came, the same on every attempt; `retry`
+  // says an earlier attempt may have reached Zabbix (write commands then find what it did).
+  boost::asio::awaitable<zabbix::Result<std::string>> answer(spark::Command command, spark::Caller caller,
+                                                             std::int64_t asked_at, bool retry);
+  boost::asio::awaitable<std::string> display_name(std::string person_id);
   boost::asio::awaitable<void> reply(const spark::ChatMessage& asked, std::string markdown);
   boost::asio::awaitable<void> sleep(std::chrono::milliseconds d);
   void count(const std::string& command, const std::string& outcome) { ++counts_[{command, outcome}]; }

@@ -82,6 +82,28 @@ struct Bad {
 };
 std::ostream& operator<<(std::ostream& os, const Bad& b) { return os << b.input; }
 
+struct Acting {
+  std::string input;
+  Command::Kind kind;
+  std::string id, message;
+};
+std::ostream& operator<<(std::ostream& os, const Acting& a) { return os << a.input; }
+
+struct Maintaining {
+  std::string input;
+  Command::Kind kind;
+  std::string host, group;
+  std::int64_t duration;
+  std::string reason, id;
+};
+std::ostream& operator<<(std::ostream& os, const Maintaining& m) { return os << m.input; }
+
+struct Duration {
+  std::string text;
+  std::int64_t seconds;  // -1: not a duration
+};
+std::ostream& operator<<(std::ostream& os, const Duration& d) { return os << d.text; }
+
 std::string lower(std::string s) {
   for (auto& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -394,7 +416,9 @@ BOOST_DATA_TEST_CASE(anything_else_is_unknown_without_a_problem,
 BOOST_AUTO_TEST_CASE(no_words_make_parsing_throw) {
   const std::vector<std::string> words = {"show", "issues", "host", "group", "limit", "severity", "sev",
                                           ">=", "sev>=", "severity>=", "not", "classified", "high", "5",
-                                          "0", "51", "\"", "\"a b\"", "\xE2\x80\x9C", "status", "help", ""};
+                                          "0", "51", "\"", "\"a b\"", "\xE2\x80\x9C", "status", "help", "",
+                                          "ack", "unack", "close", "comment", "#12", "8812", "maintenance",
+                                          "list", "end", "2h", "1m", "40d", "1h30m"};
   std::mt19937 rng(3);
   for (int n = 0; n < 20000; ++n) {
     std::string text;
@@ -407,6 +431,12 @@ BOOST_AUTO_TEST_CASE(no_words_make_parsing_throw) {
     BOOST_TEST(c.min_severity >= 0);
     BOOST_TEST(c.min_severity <= 5);
     if (c.kind == Command::Kind::unknown) BOOST_TEST(c.problem == "");
+    if (c.kind == Command::Kind::maintenance_create && c.problem.empty()) {
+      BOOST_TEST(c.duration >= kMinMaintenanceSeconds);
+      BOOST_TEST(c.duration <= kMaxMaintenanceSeconds);
+      BOOST_TEST((c.host.empty() != c.group.empty()));
+    }
+    if (c.kind == Command::Kind::comment && c.problem.empty()) BOOST_TEST(!c.message.empty());
   }
 }
 
@@ -441,4 +471,138 @@ BOOST_AUTO_TEST_CASE(kinds_have_metric_names) {
   BOOST_TEST(std::string(to_string(Command::Kind::show_status)) == "show status");
   BOOST_TEST(std::string(to_string(Command::Kind::show_host)) == "show host");
   BOOST_TEST(std::string(to_string(Command::Kind::unknown)) == "unknown");
+  BOOST_TEST(std::string(to_string(Command::Kind::ack)) == "ack");
+  BOOST_TEST(std::string(to_string(Command::Kind::unack)) == "unack");
+  BOOST_TEST(std::string(to_string(Command::Kind::close)) == "close");
+  BOOST_TEST(std::string(to_string(Command::Kind::comment)) == "comment");
+  BOOST_TEST(std::string(to_string(Command::Kind::maintenance_create)) == "maintenance create");
+  BOOST_TEST(std::string(to_string(Command::Kind::maintenance_list)) == "maintenance list");
+  BOOST_TEST(std::string(to_string(Command::Kind::maintenance_end)) == "maintenance end");
+  for (auto k : {Command::Kind::ack, Command::Kind::unack, Command::Kind::close, Command::Kind::comment})
+    BOOST_TEST(is_event_command(k));
+  for (auto k : {Command::Kind::help, Command::Kind::show_issues, Command::Kind::maintenance_create,
+                 Command::Kind::maintenance_end, Command::Kind::unknown})
+    BOOST_TEST(!is_event_command(k));
+}
+
+// ---- acting on Zabbix: ack / unack / close / comment ----------------------------------------------
+
+BOOST_DATA_TEST_CASE(event_commands_take_an_optional_id_and_the_rest_as_written,
+                     data::make(std::vector<Acting>{
+                         {"ack 8812", Command::Kind::ack, "8812", ""},
+                         {"ACK 8812 Looking into it", Command::Kind::ack, "8812", "Looking into it"},
+                         {"acknowledge #8812 on it", Command::Kind::ack, "8812", "on it"},
+                         {"ack", Command::Kind::ack, "", ""},
+                         {"ack Looking into it", Command::Kind::ack, "", "Looking into it"},
+                         {"ack 8812 it's \"fine", Command::Kind::ack, "8812", "it's \"fine"},
+                         {"ack 8812 \"quoted\" words", Command::Kind::ack, "8812", "\"quoted\" words"},
+                         {"ack \"8812\" x", Command::Kind::ack, "", "\"8812\" x"},
+                         {"ack 123456789012345678901", Command::Kind::ack, "", "123456789012345678901"},
+                         {"ack 8812x", Command::Kind::ack, "", "8812x"},
+                         {"unack 8812", Command::Kind::unack, "8812", ""},
+                         {"Unacknowledge 8812 Wrong one", Command::Kind::unack, "8812", "Wrong one"},
+                         {"unack", Command::Kind::unack, "", ""},
+                         {"close 8812 fixed by a reboot", Command::Kind::close, "8812", "fixed by a reboot"},
+                         {"close", Command::Kind::close, "", ""},
+                         {"comment 8812 Disk Replaced", Command::Kind::comment, "8812", "Disk Replaced"},
+                         {"comment Disk ordered", Command::Kind::comment, "", "Disk ordered"},
+                     }),
+                     a) {
+  const Command c = parse(a.input);
+  BOOST_TEST((c.kind == a.kind));
+  BOOST_TEST(c.problem == "");
+  BOOST_TEST(c.id == a.id);
+  BOOST_TEST(c.message == a.message);
+}
+
+BOOST_AUTO_TEST_CASE(a_comment_needs_words) {
+  for (const char* input : {"comment", "comment 8812", "comment #8812"}) {
+    const Command c = parse(input);
+    BOOST_TEST((c.kind == Command::Kind::comment), input);
+    BOOST_TEST(c.problem.find("write your comment after comment") != std::string::npos, input);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_ack_message_keeps_its_case_through_extraction) {
+  auto e = extract_command(group("<p>" + mention() + " ack 8812 Disk &amp; RAID <b>OK</b></p>"), kBotId);
+  BOOST_REQUIRE(e.ignored == "");
+  const Command c = parse_command(e.text, e.original);
+  BOOST_TEST((c.kind == Command::Kind::ack));
+  BOOST_TEST(c.id == "8812");
+  BOOST_TEST(c.message == "Disk & RAID OK");
+}
+
+// ---- maintenance --------------------------------------------------------------------------------
+
+BOOST_DATA_TEST_CASE(durations_read_minutes_hours_days_weeks,
+                     data::make(std::vector<Duration>{
+                         {"30m", 1800}, {"5min", 300}, {"2h", 7200}, {"2H", 7200}, {"1d", 86400},
+                         {"1w", 604800}, {"1h30m", 5400}, {"90min", 5400}, {"1d12h", 129600}, {"0m", 0},
+                         {"", -1}, {"2", -1}, {"h", -1}, {"2x", -1}, {"45s", -1}, {"-2h", -1}, {"2 h", -1},
+                         {"1h30", -1}, {"9999999h", -1}, {"2hours", -1}, {"1.5h", -1}}),
+                     d) {
+  const auto got = parse_duration(d.text);
+  if (d.seconds < 0) {
+    BOOST_TEST(!got.has_value());
+  } else {
+    BOOST_REQUIRE(got.has_value());
+    BOOST_TEST(*got == d.seconds);
+  }
+}
+
+BOOST_DATA_TEST_CASE(maintenance_commands_are_parsed,
+                     data::make(std::vector<Maintaining>{
+                         {"maintenance host db01 2h disk swap", Command::Kind::maintenance_create, "db01", "", 7200,
+                          "disk swap", ""},
+                         {"Maintenance Host DB01 30m", Command::Kind::maintenance_create, "DB01", "", 1800, "", ""},
+                         {"maintenance host Zrt Alpha 1 1h30m Kernel \"update\"", Command::Kind::maintenance_create,
+                          "Zrt Alpha 1", "", 5400, "Kernel \"update\"", ""},
+                         {"maintenance host \"web 2h\" 1d", Command::Kind::maintenance_create, "web 2h", "", 86400,
+                          "", ""},
+                         {"maintenance host db01 5m", Command::Kind::maintenance_create, "db01", "", 300, "", ""},
+                         {"maintenance host db01 30d month end", Command::Kind::maintenance_create, "db01", "",
+                          2592000, "month end", ""},
+                         {"maintenance group \"Linux servers\" 1w patching", Command::Kind::maintenance_create, "",
+                          "Linux servers", 604800, "patching", ""},
+                         {"maintenance group Linux servers 5m", Command::Kind::maintenance_create, "", "Linux servers",
+                          300, "", ""},
+                         {"maintenance list", Command::Kind::maintenance_list, "", "", 0, "", ""},
+                         {"MAINTENANCE LIST", Command::Kind::maintenance_list, "", "", 0, "", ""},
+                         {"maintenance end 17", Command::Kind::maintenance_end, "", "", 0, "", "17"},
+                         {"maintenance end #17", Command::Kind::maintenance_end, "", "", 0, "", "17"},
+                     }),
+                     m) {
+  const Command c = parse(m.input);
+  BOOST_TEST((c.kind == m.kind));
+  BOOST_TEST(c.problem == "");
+  BOOST_TEST(c.host == m.host);
+  BOOST_TEST(c.group == m.group);
+  BOOST_TEST(c.duration == m.duration);
+  BOOST_TEST(c.message == m.reason);
+  BOOST_TEST(c.id == m.id);
+}
+
+BOOST_DATA_TEST_CASE(bad_maintenance_arguments_say_what_to_write,
+                     data::make(std::vector<Bad>{
+                         {"maintenance", Command::Kind::maintenance_create, "maintenance list or maintenance end ID"},
+                         {"maintenance now", Command::Kind::maintenance_create, "maintenance host NAME DURATION"},
+                         {"maintenance host", Command::Kind::maintenance_create, "write the host's name and how long"},
+                         {"maintenance host 2h", Command::Kind::maintenance_create, "write the host's name and how long"},
+                         {"maintenance group", Command::Kind::maintenance_create, "write the group's name"},
+                         {"maintenance host db01", Command::Kind::maintenance_create, "write how long after the host's name"},
+                         {"maintenance host db01 soon", Command::Kind::maintenance_create, "write how long"},
+                         {"maintenance host db01 4m", Command::Kind::maintenance_create, "from 5m to 30d"},
+                         {"maintenance host db01 31d", Command::Kind::maintenance_create, "from 5m to 30d"},
+                         {"maintenance host db01 0m", Command::Kind::maintenance_create, "from 5m to 30d"},
+                         {"maintenance host \"db01\" soon", Command::Kind::maintenance_create, "in double quotes"},
+                         {"maintenance host \"db01 2h", Command::Kind::maintenance_create, "double quote is not closed"},
+                         {"maintenance list all", Command::Kind::maintenance_list, "maintenance list takes nothing"},
+                         {"maintenance end", Command::Kind::maintenance_end, "maintenance end 17"},
+                         {"maintenance end abc", Command::Kind::maintenance_end, "maintenance end 17"},
+                         {"maintenance end 1 2", Command::Kind::maintenance_end, "maintenance end 17"},
+                     }),
+                     b) {
+  const Command c = parse(b.input);
+  BOOST_TEST((c.kind == b.kind));
+  BOOST_TEST(c.problem.find(b.problem_part) != std::string::npos, c.problem);
 }

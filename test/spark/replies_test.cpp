@@ -462,3 +462,271 @@ BOOST_AUTO_TEST_CASE(zabbix_gave_up_says_so_and_names_the_contact) {
   BOOST_TEST(r.ends_with("\n\nZpark is looked after by &lt;@all&gt;."));
   BOOST_TEST(zabbix_gave_up_reply(kDirect, "").find("looked after") == std::string::npos);
 }
+
+// ---- acting on Zabbix: ack / unack / close / comment ----------------------------------------------
+
+namespace {
+
+using zpark::zabbix::EventAction;
+using zpark::zabbix::EventOutcome;
+using zpark::zabbix::EventResult;
+using zpark::zabbix::Maintenance;
+using zpark::zabbix::MaintenanceOutcome;
+using zpark::zabbix::MaintenanceResult;
+
+EventResult event_result(EventAction action, EventOutcome outcome) {
+  EventResult r;
+  r.action = action;
+  r.outcome = outcome;
+  r.eventid = "8812";
+  r.event.eventid = "8812";
+  r.event.problem = true;
+  r.event.name = "Disk full on /var";
+  r.event.host = "db01";
+  r.event.severity = 4;
+  r.event.clock = kNow - 3600;
+  return r;
+}
+
+struct Said {
+  EventAction action;
+  EventOutcome outcome;
+  bool message_added;
+  std::string text;
+};
+std::ostream& operator<<(std::ostream& os, const Said& s) { return os << s.text; }
+
+}  // namespace
+
+BOOST_DATA_TEST_CASE(
+    event_replies_say_what_was_done_or_why_not,
+    data::make(std::vector<Said>{
+        {EventAction::acknowledge, EventOutcome::done, false, "Acknowledged **Disk full on /var** on db01 (event 8812)."},
+        {EventAction::acknowledge, EventOutcome::done, true,
+         "Acknowledged **Disk full on /var** on db01 (event 8812), with your message."},
+        {EventAction::unacknowledge, EventOutcome::done, false,
+         "Unacknowledged **Disk full on /var** on db01 (event 8812)."},
+        {EventAction::close, EventOutcome::done, false,
+         "Asked Zabbix to close **Disk full on /var** on db01 (event 8812); it closes the problem within a few "
+         "seconds."},
+        {EventAction::comment, EventOutcome::done, true, "Added your comment to **Disk full on /var** on db01 (event 8812)."},
+        {EventAction::unacknowledge, EventOutcome::already_done, false,
+         "**Disk full on /var** on db01 (event 8812) is not acknowledged; nothing changed."},
+        {EventAction::close, EventOutcome::already_done, false,
+         "Closing **Disk full on /var** on db01 (event 8812) was already asked for; Zabbix closes it within a few "
+         "seconds."},
+        {EventAction::acknowledge, EventOutcome::not_found, false,
+         "I can't find event **8812** in Zabbix: it does not exist, or Zpark's Zabbix account is not allowed to see "
+         "it."},
+        {EventAction::acknowledge, EventOutcome::not_a_problem, false,
+         "Event **8812** is not a problem (it may be a recovery event); please use the problem's event id, as the "
+         "alert shows it."},
+        {EventAction::close, EventOutcome::resolved, false,
+         "**Disk full on /var** on db01 (event 8812) is already resolved, so there is nothing to close."},
+        {EventAction::close, EventOutcome::no_manual_close, false,
+         "**Disk full on /var** on db01 (event 8812) can't be closed by hand: its trigger does not allow it (the "
+         "trigger's \"Allow manual close\" setting in Zabbix)."},
+    }),
+    s) {
+  auto r = event_result(s.action, s.outcome);
+  r.message_added = s.message_added;
+  if (s.outcome == EventOutcome::not_found) r.event = {};
+  BOOST_TEST(event_action_reply(kDirect, r, kNow) == s.text);
+  BOOST_TEST(event_action_reply(kGroup, r, kNow) == kGreeting + s.text);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_ack_names_who_acknowledged_and_when) {
+  auto r = event_result(EventAction::acknowledge, EventOutcome::already_done);
+  r.acknowledged_by = "Jane Doe <jane@example.com>";
+  r.acknowledged_at = kNow - 300;
+  BOOST_TEST(event_action_reply(kDirect, r, kNow) ==
+             "**Disk full on /var** on db01 (event 8812) was already acknowledged by Jane Doe &lt;jane@example.com&gt; "
+             "5m ago; nothing changed.");
+  r.message_added = true;
+  BOOST_TEST(event_action_reply(kDirect, r, kNow).ends_with("5m ago; I added your message to it."));
+  r.acknowledged_by.clear();
+  r.acknowledged_at = 0;
+  BOOST_TEST(event_action_reply(kDirect, r, kNow) ==
+             "**Disk full on /var** on db01 (event 8812) was already acknowledged; I added your message to it.");
+}
+
+BOOST_AUTO_TEST_CASE(a_resolved_problem_closed_by_hand_says_so) {
+  auto r = event_result(EventAction::acknowledge, EventOutcome::resolved);
+  r.event.resolved = true;
+  r.event.updates.push_back({kNow - 60, zpark::zabbix::kActClose | zpark::zabbix::kActMessage, "Closed by x", "Admin"});
+  BOOST_TEST(event_action_reply(kDirect, r, kNow) ==
+             "**Disk full on /var** on db01 (event 8812) is already resolved (closed by hand), so there is nothing to "
+             "acknowledge.");
+}
+
+BOOST_AUTO_TEST_CASE(refusals_name_the_permission_or_zabbixs_reason) {
+  auto r = event_result(EventAction::close, EventOutcome::no_permission);
+  const auto p = event_action_reply(kDirect, r, kNow);
+  BOOST_TEST(p.starts_with("Zpark's Zabbix account is not allowed to close **Disk full on /var** on db01 (event 8812)."));
+  BOOST_TEST(p.find("Zabbix administrator") != std::string::npos);
+  r = event_result(EventAction::comment, EventOutcome::refused);
+  r.detail = "Invalid parameter \"/1/message\": value is too long.";
+  BOOST_TEST(event_action_reply(kDirect, r, kNow) ==
+             "Zabbix refused to comment on **Disk full on /var** on db01 (event 8812): Invalid parameter "
+             "\"/1/message\": value is too long..");
+}
+
+BOOST_AUTO_TEST_CASE(hostile_event_text_is_escaped) {
+  auto r = event_result(EventAction::acknowledge, EventOutcome::done);
+  r.event.name = kHostile;
+  r.event.host = kHostile;
+  check_defused(event_action_reply(kGroup, r, kNow), kGroup);
+  r.outcome = EventOutcome::already_done;
+  r.acknowledged_by = kHostile;
+  check_defused(event_action_reply(kGroup, r, kNow), kGroup);
+  r.outcome = EventOutcome::refused;
+  r.detail = kHostile;
+  check_defused(event_action_reply(kGroup, r, kNow), kGroup);
+  r.eventid = kHostile;
+  r.outcome = EventOutcome::not_found;
+  check_defused(event_action_reply(kGroup, r, kNow), kGroup);
+}
+
+BOOST_AUTO_TEST_CASE(without_an_event_id_the_reply_asks_for_it) {
+  BOOST_TEST(no_event_id_reply(kDirect, "ack", false) ==
+             "Which problem? Please write its event id, for example `ack 8812 looking into it` (show issues lists "
+             "them), or write the command as a reply in the alert's thread.");
+  BOOST_TEST(no_event_id_reply(kDirect, "comment", true) ==
+             "I can't tell which problem this thread is about. Please write the event id, for example `comment 8812 "
+             "disk replaced`.");
+  BOOST_TEST(no_event_id_reply(kGroup, "unack", true).starts_with(kGreeting));
+  BOOST_TEST(no_event_id_reply(kDirect, "unack", true).find("`unack 8812`") != std::string::npos);
+}
+
+// ---- maintenance --------------------------------------------------------------------------------
+
+namespace {
+
+Maintenance maintenance(std::string id, std::string name, std::int64_t since, std::int64_t till,
+                        std::vector<std::string> hosts, std::vector<std::string> groups = {}) {
+  Maintenance m;
+  m.id = std::move(id);
+  m.name = std::move(name);
+  m.since = since;
+  m.till = till;
+  m.hosts = std::move(hosts);
+  m.groups = std::move(groups);
+  m.from_zpark = m.name.starts_with("Zpark: ");
+  return m;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(utc_minutes_read_as_date_and_time) {
+  BOOST_TEST(format_utc_minute(1'700'000'000) == "2023-11-14 22:13 UTC");
+  BOOST_TEST(format_utc_minute(0) == "1970-01-01 00:00 UTC");
+}
+
+BOOST_AUTO_TEST_CASE(a_created_maintenance_names_itself_its_target_and_its_end) {
+  MaintenanceResult r;
+  r.outcome = MaintenanceOutcome::done;
+  r.target = "Database 01 (db01)";
+  const std::int64_t since = kNow - kNow % 60;
+  r.maintenance = maintenance("17", "Zpark: disk swap (ann@example.com)", since, since + 7200, {"Database 01 (db01)"});
+  BOOST_TEST(maintenance_created_reply(kDirect, r, false, "db01") ==
+             "Created maintenance **Zpark: disk swap \\(ann@example.com\\)** (id 17) for host **Database 01 \\(db01\\)** "
+             "from 2023-11-14 22:13 UTC until 2023-11-15 00:13 UTC (2h), with data collection. End it early with "
+             "`maintenance end 17`.");
+  BOOST_TEST(maintenance_created_reply(kGroup, r, true, "x").starts_with(kGreeting + "Created maintenance"));
+  BOOST_TEST(maintenance_created_reply(kDirect, r, true, "x").find("for host group **") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_maintenance_not_created_says_why) {
+  MaintenanceResult r;
+  r.outcome = MaintenanceOutcome::no_target;
+  BOOST_TEST(maintenance_created_reply(kDirect, r, false, "dbx") ==
+             "I found no host called **dbx** in Zabbix (by technical or visible name), or Zpark's Zabbix account is "
+             "not allowed to see it. No maintenance was created.");
+  r.candidates = {"db01", "db02"};
+  BOOST_TEST(maintenance_created_reply(kDirect, r, false, "db").ends_with(
+      "No maintenance was created.\n\nHosts whose names contain it:\n\n- db01\n- db02\n\nPlease write the name exactly "
+      "(in double quotes when it has spaces)."));
+  r.outcome = MaintenanceOutcome::several_targets;
+  r.candidates = {"Web (web-a)", "Web (web-b)"};
+  const auto several = maintenance_created_reply(kDirect, r, false, "Web");
+  BOOST_TEST(several.starts_with("Several hosts are called **Web**, so I created no maintenance:"));
+  BOOST_TEST(items(several) == 2u);
+  r.outcome = MaintenanceOutcome::no_permission;
+  r.target = "db01";
+  BOOST_TEST(maintenance_created_reply(kDirect, r, false, "db01") ==
+             "Zpark's Zabbix account is not allowed to create maintenances for **db01**. It needs an Admin role with "
+             "write access to the host's group; please ask your Zabbix administrator.");
+  r.outcome = MaintenanceOutcome::refused;
+  r.detail = "Invalid parameter \"/1/name\": value is too long.";
+  BOOST_TEST(maintenance_created_reply(kDirect, r, false, "db01") ==
+             "Zabbix refused the maintenance for **db01**: Invalid parameter \"/1/name\": value is too long..");
+}
+
+BOOST_AUTO_TEST_CASE(the_maintenance_list_shows_active_then_planned_ones) {
+  const std::vector<Maintenance> list = {
+      maintenance("17", "Zpark: disk swap (ann@example.com)", kNow - 600, kNow + 3000, {"db01"}),
+      maintenance("18", "Weekly backup", kNow + 3600, kNow + 7200, {"db02", "db03"}, {"Linux servers"}),
+      maintenance("19", "Empty", kNow + 3600, kNow + 7200, {}),
+  };
+  BOOST_TEST(maintenance_list_reply(kDirect, list, kNow) ==
+             "**3** active or planned maintenances, active ones first:\n"
+             "\n"
+             "- 17: **Zpark: disk swap \\(ann@example.com\\)** - host db01 - until 2023-11-14 23:03 UTC (in 50m)\n"
+             "- 18: **Weekly backup** - hosts db02, db03; group Linux servers - from 2023-11-14 23:13 UTC until "
+             "2023-11-15 00:13 UTC (starts in 1h)\n"
+             "- 19: **Empty** - no hosts - from 2023-11-14 23:13 UTC until 2023-11-15 00:13 UTC (starts in 1h)\n"
+             "\n"
+             "End one made from Webex with `maintenance end ID`.");
+  BOOST_TEST(maintenance_list_reply(kDirect, {}, kNow) == "There are no active or planned maintenances in Zabbix.");
+  BOOST_TEST(maintenance_list_reply(kDirect, {list[0]}, kNow).starts_with("**One** active or planned maintenance:"));
+}
+
+BOOST_AUTO_TEST_CASE(a_thousand_hostile_maintenances_fit_one_message) {
+  std::vector<Maintenance> list;
+  for (int i = 0; i < 1000; ++i)
+    list.push_back(maintenance(std::to_string(i), kHostile, kNow, kNow + 60,
+                               std::vector<std::string>(50, kHostile), std::vector<std::string>(50, kHostile)));
+  const auto r = maintenance_list_reply(kGroup, list, kNow);
+  BOOST_TEST(r.size() <= kMaxMessageBytes);
+  BOOST_TEST(r.find("**1000** active or planned maintenances") != std::string::npos);
+  BOOST_TEST(r.find(" more") != std::string::npos);
+  check_defused(r, kGroup);
+  BOOST_TEST(valid_utf8(r));
+}
+
+BOOST_AUTO_TEST_CASE(ending_a_maintenance_says_what_happened) {
+  MaintenanceResult r;
+  r.outcome = MaintenanceOutcome::done;
+  r.maintenance = maintenance("17", "Zpark: disk swap (ann@example.com)", kNow - 600, kNow + 3000, {"db01"});
+  BOOST_TEST(maintenance_ended_reply(kDirect, r, "17") ==
+             "Ended maintenance **Zpark: disk swap \\(ann@example.com\\)** (id 17) of host db01: it is deleted, and its "
+             "hosts leave maintenance within a minute.");
+  r.maintenance = {};
+  BOOST_TEST(maintenance_ended_reply(kDirect, r, "17").starts_with("Ended maintenance **17**: it is deleted"));
+  r.outcome = MaintenanceOutcome::not_found;
+  BOOST_TEST(maintenance_ended_reply(kDirect, r, "17") ==
+             "I can't find maintenance **17** in Zabbix, or Zpark's Zabbix account is not allowed to see it. "
+             "`maintenance list` shows the current ones.");
+  r.outcome = MaintenanceOutcome::not_ours;
+  r.maintenance = maintenance("18", "Weekly backup", kNow, kNow + 60, {"db02"});
+  BOOST_TEST(maintenance_ended_reply(kDirect, r, "18") ==
+             "Maintenance **Weekly backup** (id 18) was not made from Webex, so I leave it alone; please end it in "
+             "the Zabbix frontend.");
+  r.outcome = MaintenanceOutcome::already_over;
+  BOOST_TEST(maintenance_ended_reply(kDirect, r, "18") ==
+             "Maintenance **Weekly backup** (id 18) already ended at 2023-11-14 22:14 UTC; nothing to do.");
+  r.outcome = MaintenanceOutcome::no_permission;
+  BOOST_TEST(maintenance_ended_reply(kDirect, r, "18").starts_with(
+      "Zpark's Zabbix account is not allowed to delete maintenance **Weekly backup** (id 18)."));
+}
+
+BOOST_AUTO_TEST_CASE(help_names_the_write_commands_with_examples) {
+  const auto r = help_reply(kDirect, "the NOC");
+  for (const char* part : {"`ack EVENTID [message]`", "`ack 8812 looking into it`", "`unack EVENTID`",
+                           "`close EVENTID [message]`", "when its trigger allows it", "`comment EVENTID message`",
+                           "`maintenance host NAME DURATION [reason]`", "`maintenance group NAME DURATION [reason]`",
+                           "`maintenance host db01 2h disk swap`", "5m to 30d", "`maintenance list`",
+                           "`maintenance end ID`", "thread", "with your name"})
+    BOOST_TEST(r.find(part) != std::string::npos, part);
+  BOOST_TEST(r.size() <= kMaxMessageBytes);
+}

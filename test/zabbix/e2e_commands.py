@@ -7,6 +7,9 @@ writes to the bot through the emulator (which signs and delivers the webhook lik
 checks each reply against what Zabbix itself says: trigger.get for problems, the server's own
 status.get (trapper port, as the dashboard's System information widget) for show status.
 Zabbix is then taken down behind a TCP proxy mid-test: one trouble reply, then the report.
+Last, acting from Webex: `ack` by command (Zabbix's history names the Webex user; a second ack
+acknowledges nothing more), and `ack` without an event id written in the thread of an alert
+Zpark posted (see THREAD_REPLIES_WIRED).
 
 Usage: e2e_commands.py ZPARK_BIN EMULATOR_BIN CERT_DIR LAB_STATE
 Standard library only. Loopback only. Stops by itself (every wait is bounded).
@@ -32,6 +35,10 @@ for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
     os.environ.pop(k, None)
 
 ZPARK_BIN, EMU_BIN, CERTS, LAB_STATE = sys.argv[1:5]
+# An `ack` without an event id in an alert's thread needs the runner's event_for_thread, which
+# app/ wires to the outbox's thread roots. Until then Zpark asks for the event id, and that is
+# what this test expects; set True (or ZPARK_E2E_THREAD_REPLIES=1) once it is wired.
+THREAD_REPLIES_WIRED = os.environ.get("ZPARK_E2E_THREAD_REPLIES", "0") == "1"
 LAB = dict(line.strip().split("=", 1) for line in open(os.path.join(LAB_STATE, "env")) if "=" in line)
 ZABBIX_URL = LAB["ZABBIX_URL"]
 TRAPPER_PORT = int(LAB["SERVER_PORT"])
@@ -316,12 +323,16 @@ def main():
 
     seen = {"n": len(emu.messages())}
 
-    def ask(text, room=None, mention=None):
+    def ask(text, room=None, mention=None, parent=None, name=None):
         m = {"personEmail": "alice@example.com", "text": text}
         if room:
             m["roomId"] = room
         if mention:
             m["mentionBot"] = mention
+        if parent:
+            m["parentId"] = parent
+        if name:
+            m["displayName"] = name
         emu.req("POST", "/_emu/messages", m)
 
         def reply():
@@ -400,6 +411,50 @@ def main():
     h, i = nums("hosts"), nums("items")
     check(h[:3] == [fig["hosts_enabled"], fig["hosts_disabled"], fig["templates"]], "server hosts %s vs %s" % (h, fig))
     check(i[:3] == [fig["items_enabled"], fig["items_disabled"], fig["items_not_supported"]], "server items")
+
+    # 8. Acting from Webex. ack by command: acknowledged, and Zabbix's history names the Webex
+    # user (the API account is the author Zabbix records); a second ack acknowledges nothing more.
+    def event_of(host, words):
+        return next(p["lastEvent"]["eventid"] for p in problems if p["hosts"][0]["host"] == host and words in p["description"])
+
+    def history(eventid):
+        return zbx.call("event.get", {"eventids": [eventid], "output": ["acknowledged"],
+                                      "select_acknowledges": ["action", "message"]})[0]
+
+    down = event_of(db02, "Database down")
+    md = ask("ack %s on it, restarting" % down, name="Alice Example")
+    say("ack:\n" + md)
+    check(md.startswith("Acknowledged **Database down on") and "(event %s), with your message." % down in md, "ack reply:\n" + md)
+    h = history(down)
+    check(h["acknowledged"] == "1", "not acknowledged in Zabbix: %s" % h)
+    check([a["message"] for a in h["acknowledges"]] == ["on it, restarting \u2014 Alice Example <alice@example.com> via Webex"],
+          "history does not name the Webex user: %s" % h)
+    md = ask("ack %s" % down)
+    check("was already acknowledged by Alice Example" in md and "nothing changed" in md, "second ack:\n" + md)
+    check(len(history(down)["acknowledges"]) == 1, "a second ack changed the history: %s" % history(down))
+
+    # ack without an event id, written in the thread of the alert Zpark posted for a problem.
+    load = event_of(db01, "Load high")
+    alert = {"to": "alice@example.com", "subject": "Problem: Load high on %s" % db01, "message": "Load high",
+             "event_id": load, "event_value": "1", "update_status": "0", "severity": "Warning",
+             "nseverity": "2", "host": db01}
+    r = urllib.request.Request("http://127.0.0.1:%d/api/v1/alert" % port, json.dumps(alert).encode(),
+                               {"Content-Type": "application/json", "Token": env["ZPARK_API_TOKEN"]})
+    json.load(urllib.request.urlopen(r, timeout=10))
+    root = wait_for(lambda: next((x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]
+                                  and alert["subject"] in (x.get("markdown") or x.get("text") or "")), None),
+                    30, "the alert in Webex")
+    seen["n"] = len(emu.messages())
+    md = ask("ack looking into it", parent=root["id"])
+    say("ack in the alert's thread:\n" + md)
+    if THREAD_REPLIES_WIRED:
+        check(md.startswith("Acknowledged **Load high on") and "(event %s)" % load in md, "thread ack:\n" + md)
+        check(history(load)["acknowledged"] == "1", "thread ack did not acknowledge %s" % load)
+    else:
+        check("I can't tell which problem this thread is about" in md, "thread ack before wiring:\n" + md)
+        check(history(load)["acknowledged"] == "0", "acknowledged without an event id")
+    reply = next(x for x in reversed(emu.messages()) if x.get("personId") == bot["id"])
+    check(reply.get("parentId") == root["id"], "the reply is not in the alert's thread: %s" % reply)
 
     # Clean up what the test made in Zabbix.
     zbx.call("host.delete", list(hosts.values()))
