@@ -1,5 +1,7 @@
 #include "zabbix/actions.hpp"
 
+#include "zabbix/answer_fields.hpp"
+
 #include "zabbix/reports.hpp"
 
 #include <boost/json.hpp>
@@ -23,33 +25,6 @@ constexpr std::string_view kVia = " via Webex";
 constexpr std::string_view kDash = " \xE2\x80\x94 ";  // " — "
 constexpr std::string_view kZparkPrefix = "Zpark: ";
 constexpr std::size_t kMaxMaintenanceName = 128;  // Zabbix: "value is too long" beyond
-
-std::int64_t to_int(const json::value* v, std::int64_t fallback = 0) {
-  if (!v) return fallback;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-  if (v->is_string()) {
-    const auto& s = v->get_string();
-    std::int64_t out = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    if (ec == std::errc{} && p == s.data() + s.size()) return out;
-  }
-  return fallback;
-}
-
-std::int64_t int_member(const json::object& o, std::string_view key, std::int64_t fallback = 0) {
-  return to_int(o.if_contains(key), fallback);
-}
-
-std::string str_member(const json::object& o, std::string_view key) {
-  if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->get_string());
-  return {};
-}
-
-const json::array* array_member(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v ? v->if_array() : nullptr;
-}
 
 Error bad_answer(std::string_view method, const json::value& v) {
   std::string text = json::serialize(v);

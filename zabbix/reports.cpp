@@ -1,5 +1,7 @@
 #include "zabbix/reports.hpp"
 
+#include "zabbix/answer_fields.hpp"
+
 #include "conf/log.hpp"
 #include "zabbix/trapper.hpp"
 
@@ -23,40 +25,6 @@ Error make_error(Error::Kind kind, std::string message) {
   e.kind = kind;
   e.message = std::move(message);
   return e;
-}
-
-// Zabbix sends numbers as strings ("4"), status.get as numbers; either way, or `fallback`.
-std::int64_t to_int(const json::value* v, std::int64_t fallback = 0) {
-  if (!v) return fallback;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-  if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
-  if (v->is_string()) {
-    const auto& s = v->get_string();
-    std::int64_t out = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    if (ec == std::errc{} && p == s.data() + s.size()) return out;
-  }
-  return fallback;
-}
-
-std::int64_t int_member(const json::object& o, std::string_view key, std::int64_t fallback = 0) {
-  return to_int(o.if_contains(key), fallback);
-}
-
-std::string str_member(const json::object& o, std::string_view key) {
-  if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->get_string());
-  return {};
-}
-
-const json::object* object_member(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v ? v->if_object() : nullptr;
-}
-
-const json::array* array_member(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v ? v->if_array() : nullptr;
 }
 
 // A countOutput answer ("42").
