@@ -122,12 +122,11 @@ void Api::completed(const net::Exchange& e) {
   const std::string_view route = m.route ? std::string_view(m.route->name) : (e.method == "-" ? "invalid" : "unknown");
   metrics_.observe(route, e.status, e.duration);
   if (log::enabled(log::Level::info)) {
-    const double ms = std::chrono::duration<double, std::milli>(e.duration).count();
     log::info("request", {{"method", e.method},
                           {"path", path_of(e.target)},
                           {"route", route},
                           {"status", e.status},
-                          {"ms", fmt::format("{:.3f}", ms)}});
+                          {"ms", log::Millis{e.duration}}});
   }
 }
 

@@ -15,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
 namespace zpark::app {
@@ -52,6 +53,8 @@ int serve(const conf::Settings& s) {
   log::set_level(level);
 
   asio::io_context io(1);
+  // Log lines leave once per turn of the loop, in one write(2); also at exit and before a crash.
+  log::Batching log_batching([&io](void (*flush)()) { asio::post(io, flush); });
   Api api(s.api_token, s.path_prefix);
   AlertPath alerts(io, s, api);
   CommandPath commands(io, s, api, alerts);

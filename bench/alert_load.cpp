@@ -18,9 +18,12 @@
 //    logged time lies in between, S is in (t_send - (time_ms+1) ms, t_recv - time_ms ms]. The
 //    intersection over all samples bounds S (typically to well under 0.3 ms); an empty
 //    intersection would mean the clocks are not comparable and is reported. An alert's
-//    arrival is then S + time_ms + 0.5 ms, +- (0.5 ms + half the S interval).
+//    arrival is then S + time_ms + 0.5 ms, +- (0.5 ms + half the S interval). The emulator
+//    client and the calibration requests are in emu_clock.hpp, shared with webhook_load.cpp.
 //
 // Prints human-readable lines and one machine-readable "result key=value ..." line.
+#include "emu_clock.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -57,20 +60,9 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using asio::awaitable;
+using namespace bench;
 
 namespace {
-
-constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
-
-std::int64_t mono_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-std::chrono::steady_clock::time_point at_ns(std::int64_t ns) {
-  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(ns));
-}
 
 struct Options {
   std::string zpark;  // host:port
@@ -89,24 +81,7 @@ struct Options {
   bool overhead = true;
 };
 
-tcp::endpoint endpoint_of(const std::string& hp) {
-  auto colon = hp.rfind(':');
-  if (colon == std::string::npos) throw std::invalid_argument("expected HOST:PORT, got " + hp);
-  return {asio::ip::make_address(hp.substr(0, colon)),
-          static_cast<unsigned short>(std::stoul(hp.substr(colon + 1)))};
-}
-
-double pct(std::vector<double> v, double q) {  // nearest rank; v by value: sorted copy
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  auto rank = static_cast<std::size_t>(std::ceil(q * double(v.size())));
-  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
-}
-
 // ---------------------------------------------------------------- connections
-
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
 
 struct Plain {
   explicit Plain(asio::io_context& io) : stream(io) {}
@@ -123,72 +98,6 @@ awaitable<error_code> connect(Plain* c, tcp::endpoint ep) {
     c->open = true;
   }
   co_return ec;
-}
-
-template <class Stream>
-awaitable<error_code> exchange(Stream& stream, beast::flat_buffer& buffer, const Request& req, Response& res) {
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
-  auto [wec, w] = co_await http::async_write(stream, req, tuple);
-  (void)w;
-  if (wec) co_return wec;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(512 * 1024 * 1024);
-  auto [rec, r] = co_await http::async_read(stream, buffer, parser, tuple);
-  (void)r;
-  if (rec) co_return rec;
-  res = parser.release();
-  co_return error_code{};
-}
-
-// One keep-alive HTTPS connection to the emulator (control API and calibration).
-struct Emu {
-  Emu(asio::io_context& io, tcp::endpoint e, const std::string& ca, std::string token)
-      : ctx(ssl::context::tls_client), ep(e), auth("Bearer " + std::move(token)), io_(io) {
-    ctx.load_verify_file(ca);
-    ctx.set_verify_mode(ssl::verify_peer);
-  }
-  ssl::context ctx;
-  tcp::endpoint ep;
-  std::string auth;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> stream;
-  beast::flat_buffer buffer;
-  std::uint64_t handshakes = 0;  // ours, to subtract from the emulator's count
-  asio::io_context& io_;
-};
-
-awaitable<error_code> emu_connect(Emu* e) {
-  e->stream.emplace(e->io_, e->ctx);
-  e->buffer.clear();
-  auto& low = beast::get_lowest_layer(*e->stream);
-  low.expires_after(std::chrono::seconds(5));
-  auto [ec] = co_await low.async_connect(e->ep, tuple);
-  if (ec) co_return ec;
-  low.socket().set_option(tcp::no_delay(true), ec);
-  auto [hec] = co_await e->stream->async_handshake(ssl::stream_base::client, tuple);
-  if (!hec) ++e->handshakes;
-  co_return hec;
-}
-
-// GET/POST on the emulator; reconnects once if the kept-alive connection was closed.
-awaitable<Response> emu_call(Emu* e, http::verb method, std::string target, std::int64_t* t_send = nullptr,
-                             std::int64_t* t_recv = nullptr) {
-  Request req{method, target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  req.set(http::field::authorization, e->auth);
-  req.keep_alive(true);
-  req.prepare_payload();
-  for (int attempt = 0;; ++attempt) {
-    if (!e->stream) {
-      if (auto ec = co_await emu_connect(e)) throw std::runtime_error("cannot connect to the emulator: " + ec.message());
-    }
-    Response res;
-    if (t_send) *t_send = mono_ns();
-    auto ec = co_await exchange(*e->stream, e->buffer, req, res);
-    if (t_recv) *t_recv = mono_ns();
-    if (!ec) co_return res;
-    e->stream.reset();
-    if (attempt == 1) throw std::runtime_error("emulator request " + target + " failed: " + ec.message());
-  }
 }
 
 // ---------------------------------------------------------------- Zpark side
@@ -348,31 +257,6 @@ awaitable<void> open_scheduler(Load* l) {
     l->idle.pop_back();
     ++l->active;
     asio::co_spawn(ex, open_sender(l, c, i), log_exception);
-  }
-}
-
-awaitable<void> sleep_ms(double ms) {
-  asio::steady_timer t(co_await asio::this_coro::executor);
-  t.expires_after(std::chrono::microseconds(std::llround(ms * 1000)));
-  co_await t.async_wait(tuple);
-}
-
-// ---------------------------------------------------------------- calibration
-
-struct Calib {
-  std::string prefix;
-  std::map<std::string, std::pair<std::int64_t, std::int64_t>> sent;  // path -> (t_send, t_recv)
-};
-
-awaitable<void> calibrate(Emu* e, Calib* cal, int n, int first) {
-  std::mt19937 rng(std::random_device{}());
-  std::uniform_real_distribution<double> gap(0.05, 1.5);  // ms: spread the samples over the tick phase
-  for (int k = first; k < first + n; ++k) {
-    std::string path = fmt::format("/v1/messages/{}{}", cal->prefix, k);
-    std::int64_t ts = 0, tr = 0;
-    co_await emu_call(e, http::verb::get, path, &ts, &tr);
-    cal->sent[path] = {ts, tr};
-    co_await sleep_ms(gap(rng));
   }
 }
 
