@@ -48,7 +48,8 @@ std::optional<std::string> as_text(const json::value* v) {
     case json::kind::array:
       if (v->get_array().empty()) return std::nullopt;
       return as_text(&v->get_array()[0]);
-    case json::kind::object: return json::serialize(*v);
+    // serialize() escapes only C0 controls: a DEL or C1 in a key or value would stay.
+    case json::kind::object: return clean_text(json::serialize(*v));
   }
   return std::nullopt;
 }

@@ -63,6 +63,7 @@ AlertPath::AlertPath(asio::io_context& io, const conf::Settings& s, Api& api)
   ro.max_age = s.alert_max_age;
   ro.edit_on_recovery = s.edit_on_recovery;
   ro.admin_room = s.admin_room;
+  ro.format.escape_message = s.escape_message;
   relay_ = std::make_unique<tasks::Relay>(io.get_executor(), *outbox_, *sink, ro);
   add_alert_routes(api, *relay_, s.alert_body_limit);
 
@@ -93,7 +94,12 @@ AlertPath::~AlertPath() {
 }
 
 ReadinessCheck AlertPath::readiness() {
-  return [this] { return token_ok_ ? std::string() : token_problem_; };
+  return [this] {
+    // The outbox first: while it refuses writes every alert gets 503, whatever Webex says.
+    std::string problems = relay_->problem();
+    if (!token_ok_) problems += (problems.empty() ? "" : "; ") + token_problem_;
+    return problems;
+  };
 }
 
 void AlertPath::start() {

@@ -236,6 +236,7 @@ Settings load_settings(const Environment& env, const std::optional<std::string>&
   set_seconds(src, "ZPARK_ALERT_MAX_AGE", s.alert_max_age, 1, 30 * 86400);
   set_seconds(src, "ZPARK_DEDUP_WINDOW", s.dedup_window, 0, 30 * 86400);
   set_bool(src, "ZPARK_EDIT_ON_RECOVERY", s.edit_on_recovery);
+  set_bool(src, "ZPARK_ESCAPE_MESSAGE", s.escape_message);
   set_string(src, "ZPARK_ADMIN_ROOM", s.admin_room);
 
   set_string(src, "ZPARK_LOG_LEVEL", s.log_level);
@@ -309,6 +310,7 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"ZPARK_ALERT_MAX_AGE", std::to_string(s.alert_max_age.count())},
       {"ZPARK_DEDUP_WINDOW", std::to_string(s.dedup_window.count())},
       {"ZPARK_EDIT_ON_RECOVERY", flag(s.edit_on_recovery)},
+      {"ZPARK_ESCAPE_MESSAGE", flag(s.escape_message)},
       {"ZPARK_ADMIN_ROOM", text(s.admin_room)},
       {"ZPARK_LOG_LEVEL", s.log_level},
   };

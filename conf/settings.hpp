@@ -66,6 +66,7 @@ struct Settings {
   std::chrono::seconds alert_max_age{86400};  // ZPARK_ALERT_MAX_AGE: then marked failed
   std::chrono::seconds dedup_window{600};     // ZPARK_DEDUP_WINDOW: longer than Zabbix retries last
   bool edit_on_recovery = false;         // ZPARK_EDIT_ON_RECOVERY
+  bool escape_message = false;           // ZPARK_ESCAPE_MESSAGE: alert messages as plain text
   std::string admin_room;                // ZPARK_ADMIN_ROOM: failures are reported there
 
   std::string log_level = "info";        // ZPARK_LOG_LEVEL

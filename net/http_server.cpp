@@ -92,10 +92,15 @@ Response busy(std::string_view message) {
   return res;
 }
 
-// Version, Connection and Content-Length of an answer about to be written.
-void finish(Response& res, unsigned version, bool keep_alive) {
+// Version, Connection and Content-Length of an answer about to be written. An answer to HEAD
+// has the length of what GET would send and no body (RFC 9110 §9.3.2), refusals included.
+void finish(Response& res, unsigned version, bool keep_alive, bool head = false) {
   res.version(version);
   res.keep_alive(keep_alive);
+  if (head && !res.body().empty()) {
+    res.content_length(res.body().size());
+    res.body().clear();
+  }
   if (res.find(http::field::content_length) == res.end()) res.prepare_payload();
 }
 
@@ -298,6 +303,7 @@ awaitable<void> run_session(StatePtr st, Stream stream, SessionGuard guard) {
     std::string method(header.method_string());
     std::string target(header.target());
     const unsigned version = header.version();
+    const bool head = header.method() == http::verb::head;
     const bool body_unread = !parser.is_done();
 
     // Decided from the header alone, so that no body is read (or invited with 100 Continue)
@@ -314,10 +320,6 @@ awaitable<void> run_session(StatePtr st, Stream stream, SessionGuard guard) {
       answer = busy("Too many connections; try again later");
     } else if ((answer = h->answer_from_header(header))) {
       close = body_unread;
-      if (header.method() == http::verb::head) {  // the length of what GET would send, no body
-        answer->content_length(answer->body().size());
-        answer->body().clear();
-      }
     } else {
       limit = h->body_limit(header);
       const auto length = parser.content_length();
@@ -327,7 +329,7 @@ awaitable<void> run_session(StatePtr st, Stream stream, SessionGuard guard) {
     }
     if (answer) {
       const bool keep_alive = !close && header.keep_alive() && !st->stopping && !guard.reserve();
-      finish(*answer, version, keep_alive);
+      finish(*answer, version, keep_alive, head);
       co_await write_and_report(st, stream, std::move(*answer), method, target, started, wec);
       if (wec || !keep_alive) {
         linger = close;  // refused: whatever follows the header is not for us
@@ -348,7 +350,7 @@ awaitable<void> run_session(StatePtr st, Stream stream, SessionGuard guard) {
       (void)n;
       if (ec == http::error::body_limit) {
         auto res = too_large(limit);
-        finish(res, version, false);
+        finish(res, version, false, head);
         co_await write_and_report(st, stream, std::move(res), method, target, started, wec);
         linger = true;
         break;
@@ -356,7 +358,7 @@ awaitable<void> run_session(StatePtr st, Stream stream, SessionGuard guard) {
       if (ec && is_quiet_close(ec)) break;
       if (ec) {
         auto res = json_error(http::status::bad_request, "Malformed HTTP request body");
-        finish(res, version, false);
+        finish(res, version, false, head);
         co_await write_and_report(st, stream, std::move(res), method, target, started, wec);
         linger = true;
         break;
@@ -376,7 +378,7 @@ awaitable<void> run_session(StatePtr st, Stream stream, SessionGuard guard) {
       res = json_error(http::status::internal_server_error, "Internal Server Error", version);
     }
     budget.release();  // the body went with the request into the handler, and is gone
-    finish(res, version, keep_alive && !st->stopping && !guard.reserve());
+    finish(res, version, keep_alive && !st->stopping && !guard.reserve(), head);
     co_await write_and_report(st, stream, std::move(res), method, target, started, wec);
     if (wec || !keep_alive || st->stopping || guard.reserve()) break;
   }

@@ -1,5 +1,7 @@
 #include "spark/message_format.hpp"
 
+#include "spark/replies.hpp"
+
 #include <fmt/format.h>
 
 namespace zpark::spark {
@@ -27,19 +29,51 @@ std::size_t cut_point(const std::string& s, std::size_t from, std::size_t limit)
   return end;
 }
 
+// escape_markdown for each line, keeping the line breaks (it makes one line of its input).
+std::string escape_lines(std::string_view text) {
+  std::string out;
+  for (std::size_t pos = 0;;) {
+    auto nl = text.find('\n', pos);
+    out += escape_markdown(text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
+    if (nl == std::string_view::npos) break;
+    out += '\n';
+    pos = nl + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
-std::string format_markdown(const Alert& a) {
+std::string without_mentions(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '<') {
+      auto j = i + 1;
+      while (j < text.size() && text[j] == '\\') ++j;  // "<\@" may reach Webex as "<@"
+      if (j < text.size() && text[j] == '@') {
+        out += "&lt;";
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+std::string format_markdown(const Alert& a, const FormatOptions& options) {
   if (a.kind == AlertKind::reply) return a.message;  // formatted (and escaped) by spark/replies
   std::string out;
   if (a.kind != AlertKind::plain) out += fmt::format("**{}** ", marker(a.kind));
-  out += a.subject.empty() ? std::string("(no subject)") : "**" + a.subject + "**";
+  const auto subject = escape_markdown(a.subject);
+  out += subject.empty() ? std::string("(no subject)") : "**" + subject + "**";
   if (a.kind == AlertKind::update && (!a.update_user.empty() || !a.update_message.empty())) {
     out += "\n\n";
-    if (!a.update_user.empty()) out += a.update_user + ": ";
-    out += a.update_message;
+    if (!a.update_user.empty()) out += escape_markdown(a.update_user) + ": ";
+    out += escape_markdown(a.update_message);
   }
-  if (a.has_message && !a.message.empty()) out += "\n\n" + a.message;
+  if (a.has_message && !a.message.empty())
+    out += "\n\n" + (options.escape_message ? escape_lines(a.message) : without_mentions(a.message));
   return out;
 }
 

@@ -1,10 +1,17 @@
 #include "tasks/outbox.hpp"
 
+#include "tasks/alert_keys.hpp"
 #include "tasks/sqlite.hpp"
 #include "tasks/task_id.hpp"
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdint>
+#include <fstream>
 #include <iterator>
 #include <stdexcept>
 #include <string_view>
@@ -13,12 +20,22 @@
 
 namespace zpark::tasks {
 
+namespace fs = std::filesystem;
+
 namespace {
+
+void rebuild_dedup_keys(sqlite::Db& db);
+
+// One step of the schema: SQL, or C++ for what SQL alone cannot compute.
+struct Migration {
+  const char* sql = nullptr;
+  void (*run)(sqlite::Db&) = nullptr;
+};
 
 // migrations[i] moves the schema from version i to i + 1 (PRAGMA user_version).
 // Never edit one that has shipped; append a new one instead.
-constexpr const char* migrations[] = {
-    R"sql(
+const Migration migrations[] = {
+    {R"sql(
 CREATE TABLE tasks (
   seq            INTEGER PRIMARY KEY,  -- rowid: always above every existing row, so accept order
   taskid         TEXT NOT NULL UNIQUE,
@@ -51,9 +68,44 @@ CREATE TABLE threads (
   created_at_ms INTEGER NOT NULL,
   PRIMARY KEY (event_id, recipient)
 ) WITHOUT ROWID;
-)sql",
+)sql"},
+    // 1 -> 2: dedup keys ended in std::hash of the alert's text, which differs between builds
+    // of the standard library (a Zabbix retry after an upgrade was accepted twice). Made again
+    // from the stored alerts, as SHA-256 (tasks/alert_keys.hpp).
+    {nullptr, rebuild_dedup_keys},
+    // 2 -> 3: a row that Outbox::check_writable() rewrites, to learn whether the disk takes
+    // writes again after it refused one.
+    {R"sql(
+CREATE TABLE write_probe (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  at_ms INTEGER NOT NULL
+);
+)sql"},
 };
 constexpr std::int64_t schema_version = std::size(migrations);
+
+void rebuild_dedup_keys(sqlite::Db& db) {
+  struct Row {
+    std::string key, payload;
+  };
+  std::vector<Row> rows;
+  {
+    sqlite::Stmt all(db, "SELECT d.key, t.payload FROM dedup d LEFT JOIN tasks t ON t.taskid = d.taskid");
+    auto c = all();
+    while (c.next()) rows.push_back({c.text(0), c.text(1)});
+  }
+  sqlite::Stmt rekey(db, "UPDATE OR REPLACE dedup SET key = ?2 WHERE key = ?1");
+  sqlite::Stmt drop(db, "DELETE FROM dedup WHERE key = ?1");
+  for (const auto& row : rows) {
+    // A key whose task is gone or unreadable cannot be made again: at worst one retry of
+    // that alert is accepted a second time.
+    auto key = dedup_key_of_payload(row.payload);
+    if (key.empty())
+      drop(row.key).run();
+    else
+      rekey(row.key, key).run();
+  }
+}
 
 constexpr std::string_view state_name(TaskState s) {
   switch (s) {
@@ -80,13 +132,15 @@ void migrate(sqlite::Db& db) {
         "schema version {} is newer than this zpark knows ({}); run a newer zpark", v,
         schema_version));
   if (v == schema_version) return;  // the transaction rolls back: nothing was written
-  for (; v < schema_version; ++v) db.exec(migrations[v]);
+  for (; v < schema_version; ++v) {
+    if (migrations[v].sql) db.exec(migrations[v].sql);
+    if (migrations[v].run) migrations[v].run(db);
+  }
   db.exec(fmt::format("PRAGMA user_version = {}", schema_version).c_str());
   t.commit();
 }
 
-sqlite::Db open_db(const std::filesystem::path& file, const OutboxOptions& opts) {
-  sqlite::Db db(file.string());
+sqlite::Db open_db(sqlite::Db db, const OutboxOptions& opts) {
   // Waits for a second process (an operator's sqlite3 shell) instead of failing at once.
   db.exec("PRAGMA busy_timeout = 5000");
   std::string mode = db.query_text("PRAGMA journal_mode = WAL");
@@ -99,6 +153,55 @@ sqlite::Db open_db(const std::filesystem::path& file, const OutboxOptions& opts)
   db.exec("PRAGMA wal_autocheckpoint = 4000");
   migrate(db);
   return db;
+}
+
+// True when the 32-byte header of a WAL file is SQLite's: magic, version and checksum (the
+// layout is in https://www.sqlite.org/fileformat2.html#walformat). SQLite itself reads a WAL
+// with a bad header as empty and then overwrites it: the transactions in it are gone.
+bool is_wal_header(const fs::path& wal) {
+  std::array<unsigned char, 32> h{};
+  std::ifstream in(wal, std::ios::binary);
+  if (!in.read(reinterpret_cast<char*>(h.data()), h.size())) return false;
+  auto be32 = [&](std::size_t i) {
+    return std::uint32_t(h[i]) << 24 | std::uint32_t(h[i + 1]) << 16 | std::uint32_t(h[i + 2]) << 8 | h[i + 3];
+  };
+  auto le32 = [&](std::size_t i) {
+    return std::uint32_t(h[i + 3]) << 24 | std::uint32_t(h[i + 2]) << 16 | std::uint32_t(h[i + 1]) << 8 | h[i];
+  };
+  const std::uint32_t magic = be32(0);
+  if ((magic & ~1u) != 0x377f0682u || be32(4) != 3007000u) return false;
+  // The checksum's words are big-endian when the magic's low bit is set, else little-endian.
+  std::uint32_t s1 = 0, s2 = 0;
+  for (std::size_t i = 0; i < 24; i += 8) {
+    s1 += ((magic & 1) ? be32(i) : le32(i)) + s2;
+    s2 += ((magic & 1) ? be32(i + 4) : le32(i + 4)) + s1;
+  }
+  return s1 == be32(24) && s2 == be32(28);
+}
+
+void fsync_dir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // best effort: the rename is what matters
+  ::fsync(fd);
+  ::close(fd);
+}
+
+// A new outbox is made complete under another name and then renamed, so an outbox.sqlite3
+// that exists was always a whole database: an empty one means its content was lost.
+void create_outbox(const fs::path& file, const OutboxOptions& opts) {
+  auto tmp = file;
+  tmp += ".new";
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {  // from a start that stopped half-way
+    auto leftover = tmp;
+    leftover += suffix;
+    fs::remove(leftover);
+  }
+  {
+    // Closing the only connection checkpoints the WAL into the file and removes the WAL.
+    auto db = open_db(sqlite::Db(tmp.string()), opts);
+  }
+  fs::rename(tmp, file);
+  fsync_dir(file.parent_path());
 }
 
 constexpr const char* task_columns =
@@ -149,7 +252,7 @@ struct Outbox::Impl {
       : file(std::move(f)),
         fsync_each_commit(opts.fsync_each_commit),
         dedup_window_ms(std::chrono::milliseconds(opts.dedup_window).count()),
-        db(open_db(file, opts)),
+        db(open_db(sqlite::Db::open_existing(file.string()), opts)),
         txn(db),
         find_dedup(db, "SELECT taskid, accepted_at_ms FROM dedup WHERE key = ?1"),
         upsert_dedup(db,
@@ -178,7 +281,8 @@ struct Outbox::Impl {
                     "AND finished_at_ms < ?1"),
         prune_threads(db, "DELETE FROM threads WHERE created_at_ms < ?1"),
         prune_dedup(db, "DELETE FROM dedup WHERE accepted_at_ms < ?1"),
-        count_states(db, "SELECT state, count(*) FROM tasks GROUP BY state") {}
+        count_states(db, "SELECT state, count(*) FROM tasks GROUP BY state"),
+        probe(db, "INSERT OR REPLACE INTO write_probe (id, at_ms) VALUES (1, ?1)") {}
 
   bool finish_task(const std::string& taskid, TaskState s, std::optional<std::string> webex_id,
                    std::optional<std::string> reason, std::int64_t now_ms) {
@@ -192,7 +296,7 @@ struct Outbox::Impl {
   sqlite::Db db;
   sqlite::Transaction::Statements txn;
   sqlite::Stmt find_dedup, upsert_dedup, insert_task, select_pending, select_task, set_attempts,
-      finish, upsert_thread, select_thread, prune_tasks, prune_threads, prune_dedup, count_states;
+      finish, upsert_thread, select_thread, prune_tasks, prune_threads, prune_dedup, count_states, probe;
 };
 
 Outbox::Outbox(OutboxOptions opts) {
@@ -207,8 +311,34 @@ Outbox::Outbox(OutboxOptions opts) {
   std::filesystem::create_directories(opts.data_dir, ec);
   if (ec)
     throw fail(fmt::format("cannot create directory {}: {}", opts.data_dir.string(), ec.message()));
+  // What SQLite would open without a word, dropping what was pending: refused, with what to do.
+  auto wal = file;
+  wal += "-wal";
+  const bool has_file = fs::exists(file, ec);
+  const bool has_wal = fs::exists(wal, ec) && fs::file_size(wal, ec) > 0 && !ec;
+  if (has_file && fs::is_regular_file(file, ec) && fs::file_size(file, ec) == 0 && !ec)
+    throw fail(fmt::format(
+        "the file is empty (0 bytes): the alerts that were pending in it are lost, and zpark will not "
+        "start on it as if it were new. Restore {} from a backup, or delete it (and {}) to start with an "
+        "empty outbox",
+        file.string(), wal.string()));
+  if (!has_file && has_wal)
+    throw fail(fmt::format(
+        "the file is missing but its write-ahead log {} is there, holding alerts that are not in any "
+        "outbox file. Restore {} from a backup, or move {} aside to start with an empty outbox",
+        wal.string(), file.string(), wal.string()));
+  if (has_wal && !is_wal_header(wal))
+    throw fail(fmt::format(
+        "its write-ahead log {} is damaged (not a SQLite WAL), and alerts accepted since the last "
+        "checkpoint are only there; SQLite would drop them without a word. Restore the data directory "
+        "from a backup, or move {} aside to start from what {} holds (alerts only in the log are then "
+        "lost)",
+        wal.string(), wal.string(), file.string()));
   try {
+    if (!has_file) create_outbox(file, opts);
     impl_ = std::make_unique<Impl>(file, opts);
+  } catch (const sqlite::Error& e) {
+    throw fail(e.problem());
   } catch (const std::exception& e) {
     throw fail(e.what());
   }
@@ -244,6 +374,13 @@ std::vector<Accepted> Outbox::accept(const std::vector<NewTask>& batch, std::int
   }
   t.commit();
   return out;
+}
+
+void Outbox::check_writable(std::int64_t now_ms) {
+  Impl::Relaxed relaxed(*impl_);
+  sqlite::Transaction t(impl_->txn);
+  impl_->probe(now_ms).run();
+  t.commit();
 }
 
 std::vector<Task> Outbox::pending() const {

@@ -3,7 +3,8 @@
 //
 // Not thread-safe: one Outbox per process, used from the io_context thread. Every call is a
 // short synchronous SQLite transaction; with fsync_each_commit it includes one fdatasync.
-// Errors (disk full, I/O error, corrupt file) throw std::runtime_error.
+// Errors (disk full, I/O error, corrupt file) throw sqlite::Error (a std::runtime_error
+// whose problem() says what is wrong and what to do).
 #pragma once
 
 #include <chrono>
@@ -19,8 +20,10 @@ namespace zpark::tasks {
 
 struct NewTask {
   std::string recipient;  // email or room id; the delivery lane key
-  std::string dedup_key;  // empty = no dedup; else "eventid|kind|recipient" made by the caller
-  std::string payload;    // JSON text, opaque to the outbox
+  std::string dedup_key;  // empty = no dedup; else dedup_key() of tasks/alert_keys.hpp:
+                          // "eventid|kind|recipient|SHA-256 of the text"
+  std::string payload;    // JSON text of the alert (spark::to_json); the outbox reads it only to
+                          // make dedup keys again when their format changes (a migration)
 };
 
 struct Accepted {
@@ -53,7 +56,9 @@ struct OutboxOptions {
 class Outbox {
 public:
   // Creates data_dir if missing and data_dir/outbox.sqlite3 (WAL). Throws std::runtime_error
-  // "cannot open outbox at <path>: <why>; check ZPARK_DATA_DIR".
+  // "cannot open outbox at <path>: <why and what to do>; check ZPARK_DATA_DIR", also for an
+  // existing outbox that SQLite would silently open as empty or without its WAL (an empty
+  // file, a damaged WAL, a WAL without its file): that would drop what was pending.
   explicit Outbox(OutboxOptions opts);
   ~Outbox();
   Outbox(Outbox&&) noexcept;
@@ -65,6 +70,10 @@ public:
   // less than dedup_window before now_ms (also earlier in this batch) adds no row: its answer
   // is the first task's id with duplicate = true. Answers are in batch order.
   std::vector<Accepted> accept(const std::vector<NewTask>& batch, std::int64_t now_ms);
+
+  // Writes (and commits) one small row: throws like any write when the disk takes none, so
+  // that a refused write can be retried until the disk takes writes again.
+  void check_writable(std::int64_t now_ms);
 
   std::vector<Task> pending() const;  // ordered by seq, for resuming after a restart
   std::optional<Task> find(const std::string& taskid) const;

@@ -1,7 +1,8 @@
 #include "tasks/relay.hpp"
 
 #include "conf/log.hpp"
-#include "spark/message_format.hpp"
+#include "spark/replies.hpp"
+#include "tasks/sqlite.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -9,8 +10,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
-#include <functional>
 
 namespace zpark::tasks {
 
@@ -20,27 +22,6 @@ using asio::awaitable;
 using spark::AlertKind;
 constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
-std::int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string lane_key(const std::string& recipient) {
-  if (recipient.find('@') == std::string::npos) return recipient;
-  std::string k = recipient;
-  std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
-  return k;
-}
-
-std::string dedup_key(const spark::Alert& a) {
-  if (a.event_id.empty()) return {};
-  // Content is part of the key: two acknowledgements of one event are two updates, while a
-  // Zabbix retry repeats the same text.
-  auto h = std::hash<std::string>{}(a.subject + '\x1f' + a.message + '\x1f' + a.update_message + '\x1f' +
-                                    a.update_action + '\x1f' + a.update_user);
-  return a.event_id + '|' + spark::to_string(a.kind) + '|' + lane_key(a.to) + '|' + std::to_string(h);
-}
-
 struct Relay::PendingAccept {
   std::vector<NewTask> rows;
   std::vector<Accepted> result;
@@ -49,12 +30,13 @@ struct Relay::PendingAccept {
   bool finished = false;
 };
 
-Relay::Relay(asio::any_io_executor ex, Outbox& outbox, spark::MessageSink& sink, RelayOptions options, Clock clock)
+Relay::Relay(asio::any_io_executor ex, Outbox& outbox, spark::MessageSink& sink, RelayOptions options, Clock& clock)
     : ex_(std::move(ex)),
       outbox_(outbox),
       sink_(sink),
       opts_(std::move(options)),
-      clock_(std::move(clock)),
+      rules_{opts_.retry, std::chrono::duration_cast<std::chrono::milliseconds>(opts_.max_age)},
+      clock_(clock),
       housekeeping_timer_(ex_) {
   asio::co_spawn(ex_, housekeeping(), [](std::exception_ptr e) {
     if (e) log::error("housekeeping stopped");
@@ -95,9 +77,10 @@ void Relay::flush() {
   batch_.clear();
   std::vector<NewTask> rows;
   for (auto* p : batch) rows.insert(rows.end(), p->rows.begin(), p->rows.end());
-  const auto now = clock_();
+  const auto now = clock_.now_ms();
   try {
     auto accepted = outbox_.accept(rows, now);
+    wrote();
     ++stats_.commits;
     std::size_t i = 0;
     for (auto* p : batch)
@@ -109,10 +92,12 @@ void Relay::flush() {
           continue;
         }
         ++stats_.accepted;
-        enqueue(row.recipient, Queued{acc.taskid, row.payload, now, 0});
+        enqueue(row.recipient, Queued{.taskid = acc.taskid, .payload = row.payload, .delivery = {.accepted_at_ms = now}});
       }
   } catch (const std::exception& e) {
-    log::error("outbox write failed: alerts refused", {{"count", rows.size()}, {"error", e.what()}});
+    auto why = write_failed(e);
+    if (refused_ == 0) log::error("outbox write failed: alerts refused", {{"count", rows.size()}, {"error", why}});
+    refused_ += rows.size();
     for (auto* p : batch) p->error = std::current_exception();
   }
   for (auto* p : batch) {
@@ -124,7 +109,9 @@ void Relay::flush() {
 void Relay::resume() {
   std::size_t n = 0;
   for (auto& t : outbox_.pending()) {
-    enqueue(t.recipient, Queued{t.taskid, t.payload, t.accepted_at_ms, t.attempts});
+    enqueue(t.recipient, Queued{.taskid = t.taskid,
+                                .payload = t.payload,
+                                .delivery = {.accepted_at_ms = t.accepted_at_ms, .attempts = t.attempts}});
     ++n;
   }
   if (n) log::info("resuming pending alerts", {{"count", n}});
@@ -148,162 +135,261 @@ void Relay::enqueue(const std::string& recipient, Queued task) {
 
 awaitable<void> Relay::run_lane(std::string key) {
   // One consumer per recipient: order comes from this loop, not from locks.
+  asio::steady_timer timer(ex_);
+  lanes_.at(key).timer = &timer;
   while (!stopping_) {
-    auto& lane = lanes_.at(key);
-    if (lane.queue.empty()) break;
-    Queued task = lane.queue.front();
+    if (lanes_.at(key).queue.empty()) break;
     bool broken = false;
     try {
-      co_await deliver(key, task);
+      co_await deliver(key);
     } catch (const std::exception& e) {
-      // E.g. the outbox could not record the result (disk full): keep the task, try later.
-      log::error("delivery lane error, retrying", {{"recipient", key}, {"taskid", task.taskid}, {"error", e.what()}});
+      // Not an outbox or Webex error (deliver handles those): keep the task and its progress,
+      // try again later, rather than leave the recipient without a lane.
+      log::error("delivery lane error, retrying", {{"recipient", key}, {"error", e.what()}});
       broken = true;
     }
     if (broken) {
-      if (!co_await sleep(key, std::chrono::seconds(5))) co_return;
+      co_await clock_.wait_until(timer, clock_.now_ms() + 5000);
       continue;
     }
-    if (stopping_) co_return;
+    if (stopping_) break;
     lanes_.at(key).queue.pop_front();
     --stats_.queued;
   }
-  if (!stopping_) lanes_.erase(key);
-}
-
-awaitable<bool> Relay::sleep(const std::string& key, std::chrono::milliseconds d) {
-  asio::steady_timer timer(ex_, d);
-  auto& lane = lanes_.at(key);
-  lane.sleeping = &timer;
-  co_await timer.async_wait(tuple);
-  lanes_.at(key).sleeping = nullptr;
-  co_return !stopping_;
-}
-
-awaitable<spark::SendResult> Relay::send_parts(const spark::Alert& alert, std::vector<std::string>& parts,
-                                               std::size_t& next_part, std::string& first_id, std::string& parent) {
-  spark::SendResult r;
-  while (next_part < parts.size()) {
-    ++stats_.webex_sends;
-    // Built in its own statement: GCC 12 destroys brace-built temporaries in a co_await
-    // expression twice (GCC bug 107288).
-    spark::OutMessage message{alert.to, parts[next_part], parent};
-    r = co_await sink_.send(std::move(message));
-    if (!r.ok()) co_return r;
-    if (next_part == 0) {
-      first_id = r.message_id;
-      // Later parts go in a thread: under the same parent, or under the first part.
-      if (parent.empty() && parts.size() > 1) parent = r.message_id;
-      if (alert.kind == AlertKind::problem)
-        outbox_.remember_thread(alert.event_id, lane_key(alert.to), r.message_id, r.room_id, parts[0], clock_());
-    }
-    ++next_part;
-  }
-  co_return r;
-}
-
-awaitable<void> Relay::deliver(std::string key, Queued task) {
-  boost::system::error_code ec;
-  auto parsed = json::parse(task.payload, ec);
-  if (ec || !parsed.is_object()) {
-    outbox_.mark_failed(task.taskid, "stored alert is unreadable", clock_());
+  if (stopping_) {
+    lanes_.at(key).timer = nullptr;
     co_return;
   }
-  const spark::Alert alert = spark::alert_from_json(parsed);
-  auto parts = spark::split_message(spark::format_markdown(alert));
-  std::optional<Outbox::ThreadRoot> root;
-  if (alert.kind == AlertKind::update || alert.kind == AlertKind::recovery)
-    root = outbox_.thread(alert.event_id, lane_key(alert.to));
-  std::string parent = alert.kind == AlertKind::reply ? alert.parent_id : root ? root->message_id : "";
-  std::string first_id;
-  std::size_t next_part = 0;
-  std::string last_error;
+  lanes_.erase(key);
+}
 
-  for (int attempt = task.attempts + 1; !stopping_; ++attempt) {
-    if (clock_() - task.accepted_at_ms > std::chrono::duration_cast<std::chrono::milliseconds>(opts_.max_age).count()) {
-      fail(task, alert, "not delivered within ZPARK_ALERT_MAX_AGE; last error: " + last_error);
+void Relay::prepare(Queued& t) {
+  if (t.prepared) return;
+  t.prepared = true;
+  boost::system::error_code ec;
+  auto parsed = json::parse(t.payload, ec);
+  if (ec || !parsed.is_object()) {
+    t.delivery.phase = Delivery::Phase::recording_failed;
+    t.delivery.reason = "stored alert is unreadable";
+    return;
+  }
+  t.alert = spark::alert_from_json(parsed);
+  t.parts = spark::split_message(spark::format_markdown(t.alert, opts_.format));
+  t.delivery.parts = t.parts.size();
+  if (t.alert.kind == AlertKind::update || t.alert.kind == AlertKind::recovery) {
+    try {
+      t.root = outbox_.thread(t.alert.event_id, lane_key(t.alert.to));
+    } catch (const std::exception& e) {
+      log::warn("cannot read the problem's thread: sending outside it", {{"taskid", t.taskid}, {"error", e.what()}});
+    }
+  }
+  if (t.delivery.parts_sent == 0)
+    t.delivery.parent_id = t.alert.kind == AlertKind::reply ? t.alert.parent_id : t.root ? t.root->message_id : "";
+}
+
+awaitable<void> Relay::deliver(std::string key) {
+  prepare(lanes_.at(key).queue.front());
+  Answer answer;
+  for (;;) {
+    // Looked up again after every suspension: the lane's deque may have grown meanwhile.
+    auto& lane = lanes_.at(key);
+    auto& task = lane.queue.front();
+    const auto now = clock_.now_ms();
+    auto step = next_step(std::move(task.delivery), answer, now, shared_, rules_,
+                          std::uniform_real_distribution<double>(0, 1)(rng_));
+    task.delivery = std::move(step.state);
+    answer = {};
+    if (step.pause_all_until) {
+      pause_all(step.delay);
+      log::warn("Webex rate limit: pausing all sending",
+                {{"seconds", step.delay.count() / 1000.0}, {"error", step.error}, {"taskid", task.taskid}});
+    }
+    if (step.retry) {
+      ++stats_.retries;
+      log::warn("delivery failed, will retry",
+                {{"taskid", task.taskid}, {"to", task.alert.to}, {"attempt", task.delivery.attempts},
+                 {"retry_in_ms", step.delay.count()}, {"error", task.delivery.last_error}});
+      record_attempt(task);
+    }
+    // At stop, the answer of the last send is still taken in and recorded (a delivery Webex
+    // accepted must not be sent again after the restart); nothing new is started.
+    if (stopping_ && (step.action == Step::Action::send || step.action == Step::Action::wait)) {
+      if (task.delivery.phase == Delivery::Phase::recording_delivered)
+        log::warn("stopping before the outbox recorded a delivery: the alert will be sent again after the restart",
+                  {{"taskid", task.taskid}, {"to", task.alert.to}});
       co_return;
     }
-    // A 429 seen by any lane pauses them all.
-    if (auto now = std::chrono::steady_clock::now(); now < paused_until_) {
-      if (!co_await sleep(key, std::chrono::duration_cast<std::chrono::milliseconds>(paused_until_ - now))) co_return;
-      continue;
-    }
-    auto r = co_await send_parts(alert, parts, next_part, first_id, parent);
-    auto d = decide(r, attempt, opts_.retry, std::uniform_real_distribution<double>(0, 1)(rng_));
-    switch (d.verdict) {
-      case Verdict::delivered:
-        outbox_.mark_delivered(task.taskid, first_id, clock_());
-        ++stats_.delivered;
-        log::debug("delivered", {{"taskid", task.taskid}, {"to", alert.to}, {"kind", spark::to_string(alert.kind)}});
-        if (alert.kind == AlertKind::recovery && opts_.edit_on_recovery && root) {
-          auto resolved = spark::resolved_markdown(root->markdown);
-          auto e = co_await sink_.edit(root->message_id, root->room_id, std::move(resolved));
-          if (!e.ok())
-            log::warn("could not mark the problem message resolved",
-                      {{"event", alert.event_id}, {"error", e.error}, {"tracking_id", e.tracking_id}});
-        }
-        co_return;
-      case Verdict::failed:
-        fail(task, alert, d.reason + (r.tracking_id.empty() ? "" : " (TrackingID " + r.tracking_id + ")"));
-        co_return;
-      case Verdict::pause_all:
-        pause_all(d.delay);
-        log::warn("Webex rate limit: pausing all sending",
-                  {{"seconds", d.delay.count() / 1000.0}, {"tracking_id", r.tracking_id}});
+    switch (step.action) {
+      case Step::Action::send: {
+        ++stats_.webex_sends;
+        // Built in its own statement: GCC 12 destroys brace-built temporaries in a co_await
+        // expression twice (GCC bug 107288).
+        spark::OutMessage message{task.alert.to, task.parts[task.delivery.parts_sent], task.delivery.parent_id};
+        auto r = co_await sink_.send(std::move(message));
+        answer = Answer::sent(std::move(r));
         break;
-      case Verdict::retry:
-        ++stats_.retries;
-        last_error = d.reason;
-        outbox_.mark_attempt(task.taskid, attempt);
-        log::warn("delivery failed, will retry", {{"taskid", task.taskid}, {"to", alert.to}, {"attempt", attempt},
-                                                  {"retry_in_ms", d.delay.count()}, {"error", d.reason},
-                                                  {"tracking_id", r.tracking_id}});
-        if (!co_await sleep(key, d.delay)) co_return;
+      }
+      case Step::Action::wait:
+        co_await clock_.wait_until(*lane.timer, step.until_ms);
         break;
+      case Step::Action::record_delivered:
+        answer = co_await record_delivered(key);
+        break;
+      case Step::Action::record_failed:
+        answer = record_failed(task);
+        break;
+      case Step::Action::done:
+        co_return;
     }
   }
 }
 
-void Relay::fail(const Queued& task, const spark::Alert& alert, const std::string& reason) {
-  outbox_.mark_failed(task.taskid, reason, clock_());
+void Relay::record_attempt(const Queued& t) {
+  // Only for GET /api/v1/tasks: a refused write here changes nothing for the delivery.
+  try {
+    outbox_.mark_attempt(t.taskid, t.delivery.attempts);
+    wrote();
+  } catch (const std::exception& e) {
+    write_failed(e);
+  }
+}
+
+awaitable<Answer> Relay::record_delivered(std::string key) {
+  auto& t = lanes_.at(key).queue.front();
+  const auto& d = t.delivery;
+  try {
+    if (t.alert.kind == AlertKind::problem && !d.first_id.empty())
+      outbox_.remember_thread(t.alert.event_id, lane_key(t.alert.to), d.first_id, d.room_id, t.parts.front(),
+                              clock_.now_ms());
+    outbox_.mark_delivered(t.taskid, d.first_id, clock_.now_ms());
+    wrote();
+  } catch (const std::exception& e) {
+    // Webex has the message; Delivery remembers that, so only this write is tried again.
+    auto why = write_failed(e);
+    if (d.record_failures == 0)
+      log::error("delivered, but the outbox cannot record it: will record it, not send it again",
+                 {{"taskid", t.taskid}, {"to", t.alert.to}, {"error", why}});
+    co_return Answer::record_failed(why);
+  }
+  ++stats_.delivered;
+  log::debug("delivered", {{"taskid", t.taskid}, {"to", t.alert.to}, {"kind", spark::to_string(t.alert.kind)}});
+  if (t.alert.kind == AlertKind::recovery && opts_.edit_on_recovery && t.root) {
+    auto root = *t.root;  // the lane's deque may change while we wait
+    auto event = t.alert.event_id;
+    auto resolved = spark::resolved_markdown(root.markdown);
+    auto e = co_await sink_.edit(root.message_id, root.room_id, std::move(resolved));
+    if (!e.ok())
+      log::warn("could not mark the problem message resolved",
+                {{"event", event}, {"error", e.error}, {"tracking_id", e.tracking_id}});
+  }
+  co_return Answer::recorded();
+}
+
+Answer Relay::record_failed(const Queued& t) {
+  const auto& reason = t.delivery.reason;
+  try {
+    outbox_.mark_failed(t.taskid, reason, clock_.now_ms());
+    wrote();
+  } catch (const std::exception& e) {
+    return Answer::record_failed(write_failed(e));
+  }
   ++stats_.failed;
-  log::error("alert not delivered", {{"taskid", task.taskid}, {"to", alert.to}, {"reason", reason}});
-  if (opts_.admin_room.empty() || lane_key(alert.to) == lane_key(opts_.admin_room)) return;
+  log::error("alert not delivered", {{"taskid", t.taskid}, {"to", t.alert.to}, {"reason", reason}});
+  if (opts_.admin_room.empty() || lane_key(t.alert.to) == lane_key(opts_.admin_room)) return Answer::recorded();
   spark::Alert note;
   note.to = opts_.admin_room;
   note.subject = "Zpark could not deliver an alert";
   note.has_message = true;
-  note.message = "To: " + alert.to + "\nSubject: " + alert.subject + "\nTask: " + task.taskid + "\nReason: " + reason;
+  note.message = "To: " + spark::escape_markdown(t.alert.to) + "\nSubject: " + spark::escape_markdown(t.alert.subject) +
+                 "\nTask: " + t.taskid + "\nReason: " + spark::escape_markdown(reason);
   asio::co_spawn(ex_, accept({note}), [](std::exception_ptr, std::vector<Accepted>) {});
+  return Answer::recorded();
+}
+
+void Relay::wrote() {
+  shared_.outbox_ok_ms = clock_.now_ms();
+  if (problem_.empty()) return;
+  log::info("the outbox takes writes again", {{"file", outbox_.path().string()}, {"alerts_refused", refused_}});
+  problem_.clear();
+  refused_ = 0;
+  // Deliveries waiting to be recorded need not wait out their backoff: wake them.
+  for (auto& [key, lane] : lanes_)
+    if (lane.timer && !lane.queue.empty() && lane.queue.front().delivery.phase != Delivery::Phase::sending)
+      lane.timer->cancel();
+}
+
+std::string Relay::write_failed(const std::exception& e) {
+  auto* db_error = dynamic_cast<const sqlite::Error*>(&e);
+  std::string why = db_error ? db_error->problem() : e.what();
+  const bool first = problem_.empty();
+  problem_ = fmt::format("cannot write the outbox {}: {}; new alerts are refused (503) until it can be written",
+                         outbox_.path().string(), why);
+  if (first && !stopping_) {
+    log::error("the outbox refuses writes", {{"file", outbox_.path().string()}, {"error", why}});
+    asio::co_spawn(ex_, probe_outbox(), [](std::exception_ptr e) {
+      if (e) log::error("outbox probe stopped");
+    });
+  }
+  return why;
+}
+
+awaitable<void> Relay::probe_outbox() {
+  // Without it, an outbox that refused only accepts would stay "not ready" after the disk
+  // has room again: /readyz keeps new alerts away, and nothing else would write.
+  asio::steady_timer timer(ex_);
+  probe_timer_ = &timer;
+  std::int64_t wait_ms = 1000;
+  while (!stopping_ && !problem_.empty()) {
+    co_await clock_.wait_until(timer, clock_.now_ms() + wait_ms);
+    if (stopping_ || problem_.empty()) break;
+    try {
+      outbox_.check_writable(clock_.now_ms());
+      wrote();
+    } catch (const std::exception& e) {
+      write_failed(e);
+    }
+    wait_ms = std::min<std::int64_t>(wait_ms * 2, opts_.retry.record_cap.count());
+  }
+  probe_timer_ = nullptr;
 }
 
 void Relay::pause_all(std::chrono::milliseconds d) {
   ++stats_.rate_limited;
-  paused_until_ = std::max(paused_until_, std::chrono::steady_clock::now() + d);
+  shared_.paused_until_ms = std::max(shared_.paused_until_ms, clock_.now_ms() + d.count());
+}
+
+std::chrono::steady_clock::time_point Relay::paused_until() const {
+  const auto left = shared_.paused_until_ms - clock_.now_ms();
+  if (left <= 0) return {};
+  return std::chrono::steady_clock::now() + std::chrono::milliseconds(left);
 }
 
 void Relay::stop() {
   stopping_ = true;
   for (auto& [key, lane] : lanes_)
-    if (lane.sleeping) lane.sleeping->cancel();
+    if (lane.timer) lane.timer->cancel();
+  if (probe_timer_) probe_timer_->cancel();
   housekeeping_timer_.cancel();
 }
 
 RelayStats Relay::stats() const {
   auto s = stats_;
   s.lanes = lanes_.size();
-  s.paused = std::chrono::steady_clock::now() < paused_until_;
+  s.paused = clock_.now_ms() < shared_.paused_until_ms;
   return s;
 }
 
 awaitable<void> Relay::housekeeping() {
   while (!stopping_) {
-    housekeeping_timer_.expires_after(std::chrono::hours(1));
-    co_await housekeeping_timer_.async_wait(tuple);
+    co_await clock_.wait_until(housekeeping_timer_, clock_.now_ms() + 3'600'000);
     if (stopping_) break;
-    auto cutoff = clock_() - std::chrono::duration_cast<std::chrono::milliseconds>(opts_.keep_history).count();
-    if (auto n = outbox_.prune(cutoff)) log::info("pruned old tasks", {{"count", n}});
+    auto cutoff = clock_.now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(opts_.keep_history).count();
+    try {
+      if (auto n = outbox_.prune(cutoff)) log::info("pruned old tasks", {{"count", n}});
+      wrote();
+    } catch (const std::exception& e) {
+      write_failed(e);
+    }
   }
 }
 

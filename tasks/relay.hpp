@@ -3,8 +3,15 @@
 // with whatever arrives at the same moment) before the caller answers 200, then delivered
 // by one lane coroutine per recipient, in order, with retries, a shared 429 pause, Zabbix
 // retry dedup and threading of update/recovery messages under their problem.
+//
+// What to do next with a task is decided by next_step (tasks/retry_policy.hpp) from the
+// task's Delivery state, the last answer and the time; this file only carries it out. Time
+// comes from one injected Clock, so tests run pauses, backoff and ages in simulated time.
 #include "spark/alert.hpp"
+#include "spark/message_format.hpp"
 #include "spark/sink.hpp"
+#include "tasks/alert_keys.hpp"
+#include "tasks/clock.hpp"
 #include "tasks/outbox.hpp"
 #include "tasks/retry_policy.hpp"
 
@@ -13,7 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <deque>
-#include <functional>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -25,6 +32,7 @@ struct RelayOptions {
   std::string admin_room;               // final failures are reported there too
   RetryPolicy retry;
   std::chrono::hours keep_history{24 * 30};  // delivered/failed tasks and thread roots
+  spark::FormatOptions format;               // ZPARK_ESCAPE_MESSAGE
 };
 
 struct RelayStats {
@@ -35,14 +43,10 @@ struct RelayStats {
   bool paused = false;     // derived in stats() from the pause deadline
 };
 
-// Milliseconds since the epoch; injectable for tests.
-using Clock = std::function<std::int64_t()>;
-std::int64_t system_now_ms();
-
 class Relay {
  public:
   Relay(boost::asio::any_io_executor ex, Outbox& outbox, spark::MessageSink& sink, RelayOptions options,
-        Clock clock = system_now_ms);
+        Clock& clock = system_clock());
 
   // Durably stores the alerts and queues them; one Accepted per alert, same order.
   // Throws when the outbox cannot write (nothing was accepted then).
@@ -53,56 +57,66 @@ class Relay {
   // executor run once more before destroying the relay so the lanes can unwind.
   void stop();
   RelayStats stats() const;
+  // Why the relay cannot take alerts now (the outbox refuses writes: disk full, read-only),
+  // with what to do; empty when it can. For /readyz. Cleared by the next write that works;
+  // while set, the outbox is tried again every few seconds.
+  const std::string& problem() const { return problem_; }
   // The Webex 429 pause is per token: command replies go through the lanes, and the message
   // fetches of commands wait for it and extend it too.
-  std::chrono::steady_clock::time_point paused_until() const { return paused_until_; }
+  std::chrono::steady_clock::time_point paused_until() const;
   void pause_all(std::chrono::milliseconds d);
   std::optional<Task> find(const std::string& taskid) const { return outbox_.find(taskid); }
 
  private:
+  // A task in its lane, with how far its delivery got.
   struct Queued {
     std::string taskid;
     std::string payload;
-    std::int64_t accepted_at_ms;
-    int attempts;
+    Delivery delivery;
+    // Read from the payload when the task reaches the front of its lane.
+    bool prepared = false;
+    spark::Alert alert;
+    std::vector<std::string> parts;
+    std::optional<Outbox::ThreadRoot> root;  // update/recovery: the problem's message
   };
   struct Lane {
     std::deque<Queued> queue;
-    boost::asio::steady_timer* sleeping = nullptr;  // to wake it at stop
+    boost::asio::steady_timer* timer = nullptr;  // the lane's waits; stop() cancels it
   };
   struct PendingAccept;
 
   void flush();
   void enqueue(const std::string& recipient, Queued task);
   boost::asio::awaitable<void> run_lane(std::string key);
-  boost::asio::awaitable<void> deliver(std::string key, Queued task);
-  boost::asio::awaitable<spark::SendResult> send_parts(const spark::Alert& alert, std::vector<std::string>& parts,
-                                                       std::size_t& next_part, std::string& first_id,
-                                                       std::string& parent);
-  boost::asio::awaitable<bool> sleep(const std::string& key, std::chrono::milliseconds d);
-  void fail(const Queued& task, const spark::Alert& alert, const std::string& reason);
+  boost::asio::awaitable<void> deliver(std::string key);
+  void prepare(Queued& task);
+  void record_attempt(const Queued& task);
+  boost::asio::awaitable<Answer> record_delivered(std::string key);
+  Answer record_failed(const Queued& task);
+  void wrote();
+  std::string write_failed(const std::exception& e);
+  boost::asio::awaitable<void> probe_outbox();
   boost::asio::awaitable<void> housekeeping();
 
   boost::asio::any_io_executor ex_;
   Outbox& outbox_;
   spark::MessageSink& sink_;
   RelayOptions opts_;
-  Clock clock_;
+  DeliveryRules rules_;
+  Clock& clock_;
   std::unordered_map<std::string, Lane> lanes_;
   std::vector<PendingAccept*> batch_;
   bool flush_scheduled_ = false;
   std::size_t flush_seen_ = 0;  // batch size at the last look, to see whether it still grows
   int flush_rounds_ = 0;
   bool stopping_ = false;
-  std::chrono::steady_clock::time_point paused_until_{};
+  Shared shared_;  // the 429 pause and the outbox's last good write, on clock_
+  std::string problem_;
+  std::size_t refused_ = 0;  // alerts refused since the outbox began to refuse writes
+  boost::asio::steady_timer* probe_timer_ = nullptr;  // while probe_outbox runs
   std::mt19937_64 rng_{std::random_device{}()};
   RelayStats stats_;
   boost::asio::steady_timer housekeeping_timer_;
 };
-
-// Lane key: emails compare case-insensitively, room ids exactly.
-std::string lane_key(const std::string& recipient);
-// Key under which a Zabbix retry of the same alert is recognised; empty for plain alerts.
-std::string dedup_key(const spark::Alert& alert);
 
 }  // namespace zpark::tasks

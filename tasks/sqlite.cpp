@@ -4,21 +4,75 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <stdexcept>
 #include <utility>
 
 namespace zpark::tasks::sqlite {
 
-Db::Db(const std::string& path) {
-  int rc = sqlite3_open_v2(path.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+namespace {
+
+// What an operator can do, by SQLite's primary result code. The callers name the file and
+// ZPARK_DATA_DIR; this says what kind of trouble it is.
+const char* hint(int code) {
+  switch (code & 0xff) {
+    case SQLITE_FULL:
+      return "free space on the disk that holds ZPARK_DATA_DIR";
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return "make ZPARK_DATA_DIR and the files in it writable by zpark's user";
+    case SQLITE_CANTOPEN:
+      return "check that ZPARK_DATA_DIR exists, is a directory and is writable by zpark's user";
+    case SQLITE_IOERR:
+      return "the disk refused a read or write: check that the file system is not read-only or full "
+             "and look for disk errors (dmesg)";
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return "the file is damaged or not an outbox: move it and its -wal and -shm files aside, then "
+             "restore them from a backup, or start with an empty ZPARK_DATA_DIR (what was pending in "
+             "it is then lost)";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return "another process holds the outbox locked (an open sqlite3 shell?); close it";
+    case SQLITE_NOMEM:
+      return "the machine is out of memory";
+    case SQLITE_NOLFS:
+    case SQLITE_TOOBIG:
+      return "the outbox has grown too large; look for alerts that are never delivered";
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
+std::string describe(int code, int sys_errno, const std::string& message) {
+  std::string out = message;
+  if (sys_errno != 0) out += fmt::format(" ({})", std::strerror(sys_errno));
+  if (const char* h = hint(code)) out += fmt::format("; {}", h);
+  return out;
+}
+
+Error::Error(std::string context, int code, int sys_errno, const std::string& message)
+    : std::runtime_error(context.empty() ? describe(code, sys_errno, message)
+                                         : fmt::format("{}: {}", context, describe(code, sys_errno, message))),
+      code_(code),
+      problem_(describe(code, sys_errno, message)) {}
+
+Db::Db(const std::string& path) : Db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {}
+
+Db Db::open_existing(const std::string& path) { return Db(path, SQLITE_OPEN_READWRITE); }
+
+Db::Db(const std::string& path, int flags) {
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     // sqlite3_open_v2 hands back a handle even on failure; it carries the message.
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    int sys = db_ ? sqlite3_system_errno(db_) : 0;
     sqlite3_close(db_);
     db_ = nullptr;
-    throw std::runtime_error(msg);
+    throw Error({}, rc, sys, msg);
   }
   sqlite3_extended_result_codes(db_, 1);
 }
@@ -37,9 +91,10 @@ Db& Db::operator=(Db&& o) noexcept {
 }
 
 void Db::fail(std::string_view what, int rc) const {
-  // The connection's message is only about rc when it is the latest error.
-  const char* msg = sqlite3_extended_errcode(db_) == rc ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-  throw std::runtime_error(fmt::format("{}: {}", what, msg));
+  // The connection's message and errno are only about rc when it is the latest error.
+  const bool latest = sqlite3_extended_errcode(db_) == rc;
+  throw Error(std::string(what), rc, latest ? sqlite3_system_errno(db_) : 0,
+              latest ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
 }
 
 void Db::exec(const char* sql) {

@@ -1,9 +1,11 @@
 // A thin RAII layer over the SQLite C API: just what the outbox needs. Every failure throws
-// std::runtime_error carrying SQLite's own message; callers add the context a user can act on.
+// sqlite::Error: SQLite's own message, the operating system's reason when there is one, and
+// a hint saying what to do; callers add the file and the setting.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -12,11 +14,30 @@ struct sqlite3_stmt;
 
 namespace zpark::tasks::sqlite {
 
+// what() is "<context>: <problem>", e.g. "INSERT INTO tasks ...: database or disk is full
+// (No space left on device); free space on the disk that holds ZPARK_DATA_DIR".
+class Error : public std::runtime_error {
+ public:
+  Error(std::string context, int code, int sys_errno, const std::string& message);
+  int code() const { return code_; }  // extended result code, e.g. SQLITE_IOERR_WRITE
+  // What went wrong and what to do, without the statement: for logs and readiness.
+  const std::string& problem() const { return problem_; }
+
+ private:
+  int code_;
+  std::string problem_;
+};
+
+// SQLite's text for `code`, the errno text, then what an operator can do about it.
+std::string describe(int code, int sys_errno, const std::string& message);
+
 class Db {
 public:
   // Opens (creating if needed) a database file for reading and writing. The connection is used
   // by one thread only, so SQLite's own mutexes are left out.
   explicit Db(const std::string& path);
+  // Opens an existing database file only (no SQLITE_OPEN_CREATE).
+  static Db open_existing(const std::string& path);
   ~Db();
   Db(Db&&) noexcept;
   Db& operator=(Db&&) noexcept;
@@ -31,6 +52,7 @@ public:
   sqlite3* get() const { return db_; }
 
 private:
+  Db(const std::string& path, int flags);
   sqlite3* db_ = nullptr;
 };
 

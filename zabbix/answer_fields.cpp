@@ -10,7 +10,11 @@ std::int64_t to_int(const json::value* v, std::int64_t fallback) {
   if (!v) return fallback;
   if (v->is_int64()) return v->get_int64();
   if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-  if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+  if (v->is_double()) {
+    // Converting a double out of int64's range (1e300, NaN) is undefined behaviour.
+    const double d = v->get_double();
+    return d >= -0x1p63 && d < 0x1p63 ? static_cast<std::int64_t>(d) : fallback;
+  }
   if (v->is_string()) {
     const auto& s = v->get_string();
     std::int64_t out = 0;

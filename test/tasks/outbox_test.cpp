@@ -1,9 +1,15 @@
 #define BOOST_TEST_MODULE outbox
 #include <boost/test/unit_test.hpp>
 
+#include "spark/alert.hpp"
 #include "tasks/outbox.hpp"
+#include "tasks/relay.hpp"
 #include "tasks/sqlite.hpp"
 #include "tasks/task_id.hpp"
+#include "test/tasks/faulty_disk.hpp"
+
+#include <boost/json.hpp>
+#include <sqlite3.h>
 
 #include <signal.h>
 #include <stdlib.h>
@@ -308,7 +314,7 @@ BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_database_throws_naming_the_path) {
                         [&](const std::runtime_error& e) {
                           BOOST_TEST_MESSAGE(e.what());
                           return says(e, (dir.path / "outbox.sqlite3").string()) &&
-                                 says(e, "not a database");
+                                 says(e, "not a database") && says(e, "backup");
                         });
 }
 
@@ -324,6 +330,181 @@ BOOST_AUTO_TEST_CASE(a_newer_schema_is_refused) {
                           BOOST_TEST_MESSAGE(e.what());
                           return says(e, "schema version 99");
                         });
+}
+
+// A crash leaves the outbox as its files were at that moment: copying the main file and the
+// WAL while the outbox is open gives that state without killing anything.
+void copy_crash_state(const fs::path& from, const fs::path& to) {
+  fs::create_directories(to);
+  fs::copy_file(from / "outbox.sqlite3", to / "outbox.sqlite3");
+  fs::copy_file(from / "outbox.sqlite3-wal", to / "outbox.sqlite3-wal");
+}
+
+BOOST_AUTO_TEST_CASE(an_intact_wal_left_by_a_crash_is_recovered) {
+  TempDir dir;
+  Outbox box(options(dir.path / "live"));
+  auto acc = box.accept({task("a"), task("b")}, 1);
+  copy_crash_state(dir.path / "live", dir.path / "crashed");
+  Outbox after(options(dir.path / "crashed"));
+  BOOST_TEST(ids(after.pending()) == ids(acc), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_garbage_wal_is_refused_naming_it) {
+  TempDir dir;
+  Outbox box(options(dir.path / "live"));
+  box.accept({task("a"), task("b")}, 1);  // only in the WAL so far
+  copy_crash_state(dir.path / "live", dir.path / "crashed");
+  const auto wal = dir.path / "crashed" / "outbox.sqlite3-wal";
+  const auto size = fs::file_size(wal);
+  std::ofstream(wal, std::ios::binary | std::ios::trunc) << std::string(size, 'g');
+  BOOST_CHECK_EXCEPTION(Outbox(options(dir.path / "crashed")), std::runtime_error, [&](const std::runtime_error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return says(e, wal.string()) && says(e, "move") && says(e, "backup");
+  });
+  BOOST_TEST(fs::file_size(wal) == size);  // left as it was, for the operator
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_outbox_file_is_refused_naming_it) {
+  TempDir dir;
+  {
+    Outbox box(options(dir.path));
+    box.accept({task("a")}, 1);
+  }
+  fs::resize_file(dir.path / "outbox.sqlite3", 0);
+  BOOST_CHECK_EXCEPTION(Outbox(options(dir.path)), std::runtime_error, [&](const std::runtime_error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return says(e, (dir.path / "outbox.sqlite3").string()) && says(e, "empty") && says(e, "backup");
+  });
+  BOOST_TEST(fs::file_size(dir.path / "outbox.sqlite3") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_wal_without_its_outbox_file_is_refused) {
+  TempDir dir;
+  Outbox box(options(dir.path / "live"));
+  box.accept({task("a")}, 1);
+  copy_crash_state(dir.path / "live", dir.path / "crashed");
+  fs::remove(dir.path / "crashed" / "outbox.sqlite3");
+  BOOST_CHECK_EXCEPTION(Outbox(options(dir.path / "crashed")), std::runtime_error, [&](const std::runtime_error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return says(e, (dir.path / "crashed" / "outbox.sqlite3").string()) && says(e, "missing");
+  });
+}
+
+BOOST_AUTO_TEST_CASE(a_new_data_directory_gets_a_new_outbox) {
+  TempDir dir;
+  { Outbox box(options(dir.path / "new" / "data")); }
+  Outbox again(options(dir.path / "new" / "data"));  // what the first one made opens again
+  BOOST_TEST(again.pending().empty());
+  for (auto& entry : fs::directory_iterator(dir.path / "new" / "data"))
+    BOOST_TEST(entry.path().filename().string().starts_with("outbox.sqlite3"), entry.path());
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_error_says_what_to_do) {
+  zpark::test::FaultyDisk disk;
+  TempDir dir;
+  Outbox box(options(dir.path));
+  disk.fail_writes(SQLITE_FULL);
+  BOOST_CHECK_EXCEPTION(box.accept({task("a")}, 1), std::runtime_error, [&](const std::runtime_error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return says(e, "full") && says(e, "free space");
+  });
+  disk.fail_writes(SQLITE_IOERR_WRITE);
+  BOOST_CHECK_EXCEPTION(box.accept({task("a")}, 1), std::runtime_error, [&](const std::runtime_error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return says(e, "I/O error") && says(e, "read-only");
+  });
+  disk.heal();
+  BOOST_TEST(box.accept({task("a")}, 2).size() == 1u);
+}
+
+// Finding: the dedup key must not change between builds of the standard library.
+BOOST_AUTO_TEST_CASE(dedup_keys_are_a_stable_digest_of_the_alert_text) {
+  zpark::spark::Alert a;
+  a.to = "Ops@Example.com";
+  a.subject = "disk full";
+  a.event_id = "42";
+  a.kind = zpark::spark::AlertKind::problem;
+  BOOST_TEST(dedup_key(a) ==
+             "42|problem|ops@example.com|8186b6e966f2510f79973ddba65f59f2e4c04766ac3481764c5473fe1ef14594");
+  a.kind = zpark::spark::AlertKind::update;
+  a.subject = "Problem: CPU";
+  a.has_message = true;
+  a.message = "CPU is at 99% on db01";
+  a.update_message = "on it";
+  a.update_action = "acknowledged";
+  a.update_user = "Admin";
+  BOOST_TEST(dedup_key(a) ==
+             "42|update|ops@example.com|f4d0ac1ae10d150ad0428942781035f46f0348185391f4845c5a1133904e4df3");
+  a.event_id.clear();
+  BOOST_TEST(dedup_key(a).empty());  // plain alerts are not deduplicated
+}
+
+// Schema version 1 as zpark 0.1 shipped it (tasks/outbox.cpp, migration 0), to build the
+// outbox an older zpark left behind.
+constexpr const char* schema_v1 = R"sql(
+CREATE TABLE tasks (
+  seq            INTEGER PRIMARY KEY,
+  taskid         TEXT NOT NULL UNIQUE,
+  recipient      TEXT NOT NULL,
+  payload        TEXT NOT NULL,
+  state          TEXT NOT NULL DEFAULT 'pending'
+                 CHECK (state IN ('pending', 'delivered', 'failed')),
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  accepted_at_ms INTEGER NOT NULL,
+  finished_at_ms INTEGER,
+  webex_id       TEXT,
+  reason         TEXT
+);
+CREATE INDEX tasks_state_seq ON tasks (state, seq);
+CREATE TABLE dedup (
+  key            TEXT PRIMARY KEY,
+  taskid         TEXT NOT NULL,
+  accepted_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE threads (
+  event_id      TEXT NOT NULL,
+  recipient     TEXT NOT NULL,
+  message_id    TEXT NOT NULL,
+  room_id       TEXT NOT NULL,
+  markdown      TEXT NOT NULL DEFAULT '',
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (event_id, recipient)
+) WITHOUT ROWID;
+PRAGMA user_version = 1;
+)sql";
+
+BOOST_AUTO_TEST_CASE(a_zabbix_retry_accepted_before_an_upgrade_is_still_recognised) {
+  TempDir dir;
+  zpark::spark::Alert a;
+  a.to = "ops@example.com";
+  a.subject = "Problem: disk full";
+  a.has_message = true;
+  a.message = "on db01";
+  a.event_id = "77";
+  a.kind = zpark::spark::AlertKind::problem;
+  const auto payload = boost::json::serialize(zpark::spark::to_json(a));
+  const std::string taskid = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+  const std::int64_t t0 = 1'700'000'000'000;
+  {
+    sqlite::Db db((dir.path / "outbox.sqlite3").string());
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(schema_v1);
+    // The key an older build made: std::hash of the text, whatever that build's hash gave.
+    sqlite::Stmt task(db, "INSERT INTO tasks (taskid, recipient, payload, accepted_at_ms) VALUES (?1, ?2, ?3, ?4)");
+    task(taskid, a.to, payload, t0).run();
+    sqlite::Stmt key(db, "INSERT INTO dedup (key, taskid, accepted_at_ms) VALUES (?1, ?2, ?3)");
+    key("77|problem|ops@example.com|12737512961744357046", taskid, t0).run();
+    // A key whose task is gone cannot be rebuilt; it must not stop the upgrade.
+    key("78|problem|ops@example.com|99", "0190a1b2-c3d4-7e5f-8a9b-000000000000", t0).run();
+  }
+  auto o = options(dir.path);
+  o.dedup_window = std::chrono::seconds(600);
+  Outbox box(o);
+  auto again = box.accept({NewTask{a.to, dedup_key(a), payload}}, t0 + 60'000);
+  BOOST_TEST_REQUIRE(again.size() == 1u);
+  BOOST_TEST(again[0].duplicate);
+  BOOST_TEST(again[0].taskid == taskid);
+  BOOST_TEST(box.counts().pending == 1u);
 }
 
 namespace {

@@ -1,19 +1,24 @@
 // The relay against a scripted in-memory sink: order, retries, 429 pause, dedup, threads,
-// max age, restart. Real outbox (SQLite in a temp dir), real io_context, short delays.
+// max age, restart, a full disk. Real outbox (SQLite in a temp dir), real io_context, and a
+// ManualClock: time moves only when every coroutine waits, straight to the next deadline, so
+// an hour of pauses and backoff runs in milliseconds and nothing sleeps.
 #define BOOST_TEST_MODULE relay
 #include <boost/test/unit_test.hpp>
 
-#include "spark/message_format.hpp"
 #include "tasks/relay.hpp"
-#include "tasks/retry_policy.hpp"
 #include "test/support/process.hpp"
+#include "test/tasks/faulty_disk.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sqlite3.h>
+
 #include <deque>
+#include <functional>
 #include <map>
 
 using namespace zpark;
@@ -24,21 +29,26 @@ namespace {
 
 struct Sent {
   spark::OutMessage msg;
-  std::chrono::steady_clock::time_point at;
+  std::int64_t at_ms;  // on the fixture's clock
   std::string id;
 };
 
 // Answers from a script (per call, FIFO), then success.
 class ScriptedSink : public spark::MessageSink {
  public:
+  explicit ScriptedSink(const tasks::Clock& clock) : clock_(clock) {}
   std::deque<spark::SendResult> script;
   std::vector<Sent> sent;  // only the successful ones
-  std::vector<std::chrono::steady_clock::time_point> attempts;
+  std::vector<std::int64_t> attempts;
   std::vector<std::pair<std::string, std::string>> edits;
   int next = 1;
+  std::function<void()> on_send;  // called at each attempt, before answering
+  asio::steady_timer* gate = nullptr;  // when set, each send waits until it is cancelled
 
   asio::awaitable<spark::SendResult> send(spark::OutMessage m) override {
-    attempts.push_back(std::chrono::steady_clock::now());
+    attempts.push_back(clock_.now_ms());
+    if (on_send) on_send();
+    if (gate) co_await gate->async_wait(asio::as_tuple(asio::use_awaitable));
     if (!script.empty()) {
       auto r = script.front();
       script.pop_front();
@@ -48,7 +58,7 @@ class ScriptedSink : public spark::MessageSink {
     r.status = 200;
     r.message_id = "m" + std::to_string(next++);
     r.room_id = "room-" + m.to;
-    sent.push_back({m, std::chrono::steady_clock::now(), r.message_id});
+    sent.push_back({m, clock_.now_ms(), r.message_id});
     co_return r;
   }
   asio::awaitable<spark::SendResult> edit(std::string id, std::string, std::string md) override {
@@ -57,6 +67,9 @@ class ScriptedSink : public spark::MessageSink {
     r.status = 200;
     co_return r;
   }
+
+ private:
+  const tasks::Clock& clock_;
 };
 
 spark::SendResult status(unsigned s, std::optional<long> retry_after = std::nullopt) {
@@ -79,71 +92,57 @@ spark::Alert alert(std::string to, std::string subject, std::string event = "", 
 struct Fixture {
   test::TempDir dir;
   asio::io_context io;
+  tasks::ManualClock clock;
   std::unique_ptr<tasks::Outbox> outbox;
-  ScriptedSink sink;
+  ScriptedSink sink{clock};
   std::unique_ptr<tasks::Relay> relay;
-  std::int64_t clock_offset_ms = 0;
 
-  explicit Fixture(tasks::RelayOptions opts = fast()) { open(opts); }
-  static tasks::RelayOptions fast() {
-    tasks::RelayOptions o;
-    o.retry.base = 5ms;
-    o.retry.cap = 20ms;
-    return o;
-  }
-  void open(tasks::RelayOptions opts = fast()) {
+  explicit Fixture(tasks::RelayOptions opts = {}) { open(opts); }
+  void open(tasks::RelayOptions opts = {}) {
     if (relay) {  // as at shutdown: stop, let the coroutines unwind, then destroy
       relay->stop();
-      run_until([] { return false; }, 30ms);
+      settle();
       relay.reset();
     }
     outbox = std::make_unique<tasks::Outbox>(tasks::OutboxOptions{dir.path(), false, 60s});
-    relay = std::make_unique<tasks::Relay>(io.get_executor(), *outbox, sink, opts,
-                                           [this] { return tasks::system_now_ms() + clock_offset_ms; });
+    relay = std::make_unique<tasks::Relay>(io.get_executor(), *outbox, sink, opts, clock);
   }
-  // Accepts and runs the loop until the outbox answered.
+  // Runs every handler that is ready, without moving the clock.
+  void settle() {
+    for (;;) {
+      if (io.stopped()) io.restart();
+      if (io.poll() == 0) break;
+    }
+  }
+  // The simulation: run what is ready; when everything waits, move the clock to the next
+  // deadline. False when `done` does not hold within `limit` of simulated time.
+  bool run_until(std::function<bool()> done, std::chrono::milliseconds limit = 1h) {
+    const auto end = clock.now_ms() + limit.count();
+    for (;;) {
+      settle();
+      if (done()) return true;
+      const auto next = clock.next_deadline();
+      if (next < 0 || next > end) return false;
+      clock.set(next);
+    }
+  }
+  // Accepts and runs until the outbox answered; rethrows its error.
   std::vector<tasks::Accepted> accept(std::vector<spark::Alert> alerts) {
     auto out = std::make_shared<std::optional<std::vector<tasks::Accepted>>>();
-    asio::co_spawn(io, relay->accept(std::move(alerts)), [out](std::exception_ptr e, std::vector<tasks::Accepted> r) {
-      if (e) std::rethrow_exception(e);
-      *out = std::move(r);
+    auto error = std::make_shared<std::exception_ptr>();
+    asio::co_spawn(io, relay->accept(std::move(alerts)), [out, error](std::exception_ptr e, std::vector<tasks::Accepted> r) {
+      if (e) *error = e;
+      else *out = std::move(r);
     });
-    run_until([&] { return out->has_value(); });
-    return out->value_or(std::vector<tasks::Accepted>{});
-  }
-  // Runs the loop until `done` or the time is up.
-  bool run_until(std::function<bool()> done, std::chrono::milliseconds limit = 5s) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (!done() && std::chrono::steady_clock::now() < until) {
-      io.run_for(5ms);
-      if (io.stopped()) io.restart();
-    }
-    return done();
+    while (!out->has_value() && !*error) settle();
+    if (*error) std::rethrow_exception(*error);
+    return out->value();
   }
   std::size_t delivered() const { return outbox->counts().delivered; }
+  std::int64_t now() const { return clock.now_ms(); }
 };
 
 }  // namespace
-
-BOOST_AUTO_TEST_CASE(retry_policy_decisions) {
-  tasks::RetryPolicy p;
-  BOOST_TEST((tasks::decide(status(200), 1, p, 0.5).verdict == tasks::Verdict::delivered));
-  BOOST_TEST((tasks::decide(status(503), 1, p, 0.5).verdict == tasks::Verdict::retry));
-  BOOST_TEST((tasks::decide(status(404), 1, p, 0.5).verdict == tasks::Verdict::failed));
-  BOOST_TEST((tasks::decide(status(400), 1, p, 0.5).verdict == tasks::Verdict::failed));
-  auto limited = tasks::decide(status(429, 7), 1, p, 0.5);
-  BOOST_TEST((limited.verdict == tasks::Verdict::pause_all));
-  BOOST_TEST(limited.delay.count() == 7000);
-  BOOST_TEST(tasks::decide(status(429), 1, p, 0.5).delay.count() == 15000);
-  spark::SendResult net;
-  net.transport_error = true;
-  BOOST_TEST((tasks::decide(net, 3, p, 0.5).verdict == tasks::Verdict::retry));
-  // Backoff doubles, stays within [d/2, d], and is capped.
-  BOOST_TEST(tasks::backoff(1, p, 0.0).count() == 500);
-  BOOST_TEST(tasks::backoff(1, p, 1.0).count() == 1000);
-  BOOST_TEST(tasks::backoff(3, p, 1.0).count() == 4000);
-  BOOST_TEST(tasks::backoff(30, p, 1.0).count() == 30000);
-}
 
 BOOST_AUTO_TEST_CASE(accepted_alerts_are_delivered_in_order_per_recipient_despite_faults) {
   Fixture f;
@@ -163,26 +162,61 @@ BOOST_AUTO_TEST_CASE(accepted_alerts_are_delivered_in_order_per_recipient_despit
   BOOST_TEST(f.relay->stats().retries == 3u);
 }
 
-BOOST_AUTO_TEST_CASE(a_429_pauses_every_lane) {
+BOOST_AUTO_TEST_CASE(a_429_pauses_every_lane_for_retry_after) {
   Fixture f;
-  f.sink.script = {status(429, 1)};
+  f.sink.script = {status(429, 3600)};
   f.accept({alert("a@example.com", "first")});
   BOOST_REQUIRE(f.run_until([&] { return f.sink.attempts.size() == 1; }));
-  auto limited_at = f.sink.attempts[0];
+  const auto limited_at = f.sink.attempts[0];
+  BOOST_TEST(f.relay->stats().paused);
+  // The bot commands read the pause as a steady_clock deadline.
+  BOOST_TEST((f.relay->paused_until() > std::chrono::steady_clock::now() + 3590s));
   // Other recipients arrive during the pause: nothing may be sent before it ends.
   f.accept({alert("b@example.com", "b")});
   f.accept({alert("ROOM2", "c")});
+  f.clock.advance(3'599'000);
+  f.settle();
+  BOOST_TEST(f.sink.attempts.size() == 1u);
   BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 3; }));
-  for (auto& s : f.sink.sent) BOOST_TEST((s.at - limited_at) >= 990ms);
+  for (auto& s : f.sink.sent) BOOST_TEST(s.at_ms - limited_at == 3'600'000);
   BOOST_TEST(f.relay->stats().rate_limited == 1u);
+  BOOST_TEST(!f.relay->stats().paused);
+  BOOST_TEST((f.relay->paused_until() <= std::chrono::steady_clock::now()));
+}
+
+BOOST_AUTO_TEST_CASE(pause_all_from_a_command_holds_the_lanes_too) {
+  Fixture f;
+  f.relay->pause_all(20s);
+  f.accept({alert("a@example.com", "held")});
+  f.clock.advance(19'999);
+  f.settle();
+  BOOST_TEST(f.sink.attempts.empty());
+  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 1; }));
+  BOOST_TEST(f.sink.sent[0].at_ms == f.now());
+}
+
+BOOST_AUTO_TEST_CASE(failed_sends_back_off_exponentially_up_to_the_cap) {
+  Fixture f;
+  for (int i = 0; i < 8; ++i) f.sink.script.push_back(status(503));
+  auto acc = f.accept({alert("a@example.com", "flaky")});
+  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 1; }));
+  BOOST_REQUIRE(f.sink.attempts.size() == 9u);
+  for (std::size_t i = 1; i < f.sink.attempts.size(); ++i) {
+    const auto gap = f.sink.attempts[i] - f.sink.attempts[i - 1];
+    const auto full = std::min<std::int64_t>(1000LL << (i - 1), 30'000);  // [full/2, full]
+    BOOST_TEST(gap >= full / 2, "retry " << i << " after " << gap << " ms");
+    BOOST_TEST(gap <= full, "retry " << i << " after " << gap << " ms");
+  }
+  BOOST_TEST(f.relay->stats().retries == 8u);
+  BOOST_TEST(f.relay->find(acc[0].taskid)->attempts == 8);
 }
 
 BOOST_AUTO_TEST_CASE(final_4xx_fails_the_task_and_the_lane_moves_on) {
-  tasks::RelayOptions o = Fixture::fast();
+  tasks::RelayOptions o;
   o.admin_room = "ADMINROOM";
   Fixture f(o);
   f.sink.script = {status(404)};
-  auto acc = f.accept({alert("nobody@example.com", "lost")});
+  auto acc = f.accept({alert("nobody@example.com", "lost <@all>")});
   f.accept({alert("nobody@example.com", "next")});
   BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 2; }));  // "next" and the admin note
   BOOST_REQUIRE(acc.size() == 1u);
@@ -191,18 +225,27 @@ BOOST_AUTO_TEST_CASE(final_4xx_fails_the_task_and_the_lane_moves_on) {
   BOOST_TEST((t->state == tasks::TaskState::failed));
   BOOST_TEST(t->reason.find("404") != std::string::npos);
   bool admin_noted = false;
-  for (auto& s : f.sink.sent) admin_noted |= s.msg.to == "ADMINROOM" && s.msg.markdown.find("lost") != std::string::npos;
+  for (auto& s : f.sink.sent) {
+    admin_noted |= s.msg.to == "ADMINROOM" && s.msg.markdown.find("lost") != std::string::npos;
+    BOOST_TEST(s.msg.markdown.find("<@") == std::string::npos, s.msg.markdown);
+  }
   BOOST_TEST(admin_noted);
 }
 
 BOOST_AUTO_TEST_CASE(alerts_older_than_max_age_are_failed) {
-  tasks::RelayOptions o = Fixture::fast();
-  o.max_age = 1s;
+  tasks::RelayOptions o;
+  o.max_age = 24h;
   Fixture f(o);
-  for (int i = 0; i < 1000; ++i) f.sink.script.push_back(status(503));
+  for (int i = 0; i < 100'000; ++i) f.sink.script.push_back(status(503));
+  const auto accepted_at = f.now();
   auto acc = f.accept({alert("a@example.com", "doomed")});
-  BOOST_REQUIRE(f.run_until([&] { return f.outbox->counts().failed == 1; }, 5s));
-  BOOST_TEST(f.outbox->find(acc[0].taskid)->reason.find("ZPARK_ALERT_MAX_AGE") != std::string::npos);
+  BOOST_REQUIRE(f.run_until([&] { return f.outbox->counts().failed == 1; }, 25h));
+  // Failed at the age limit, not a backoff later.
+  BOOST_TEST(f.now() - accepted_at == 24 * 3'600'000 + 1);
+  auto t = f.outbox->find(acc[0].taskid);
+  BOOST_TEST(t->reason.find("ZPARK_ALERT_MAX_AGE") != std::string::npos);
+  BOOST_TEST(t->reason.find("HTTP 503") != std::string::npos);
+  BOOST_TEST(t->attempts > 24 * 120 - 10);  // every 30 s (the cap) for a day
 }
 
 BOOST_AUTO_TEST_CASE(zabbix_retries_are_accepted_once) {
@@ -225,7 +268,7 @@ BOOST_AUTO_TEST_CASE(zabbix_retries_are_accepted_once) {
 }
 
 BOOST_AUTO_TEST_CASE(update_and_recovery_go_into_the_problem_thread_and_edit) {
-  tasks::RelayOptions o = Fixture::fast();
+  tasks::RelayOptions o;
   o.edit_on_recovery = true;
   Fixture f(o);
   f.accept({alert("a@example.com", "Problem: disk", "7", spark::AlertKind::problem)});
@@ -260,13 +303,9 @@ BOOST_AUTO_TEST_CASE(long_messages_are_split_into_a_thread) {
 BOOST_AUTO_TEST_CASE(pending_alerts_resume_in_order_after_restart) {
   Fixture f;
   f.sink.script = {status(503)};
-  tasks::RelayOptions slow = Fixture::fast();
-  slow.retry.base = 10s;  // so the first attempt's retry does not happen before the "crash"
-  slow.retry.cap = 10s;
-  f.open(slow);
   for (int i = 0; i < 5; ++i) f.accept({alert("a@example.com", "n" + std::to_string(i))});
   BOOST_REQUIRE(f.run_until([&] { return f.sink.attempts.size() == 1; }));
-  f.open();  // a new relay on the same outbox, as after a restart
+  f.open();  // a new relay on the same outbox, as after a restart (the clock has not moved)
   f.relay->resume();
   BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 5; }));
   BOOST_REQUIRE(f.sink.sent.size() == 5u);
@@ -283,21 +322,94 @@ BOOST_AUTO_TEST_CASE(concurrent_accepts_share_one_commit) {
   BOOST_TEST(f.relay->stats().commits == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(message_format_markers_and_split) {
-  auto p = alert("a@b", "Disk full", "1", spark::AlertKind::problem);
-  p.has_message = true;
-  p.message = "on db01";
-  BOOST_TEST(spark::format_markdown(p).find("PROBLEM** **Disk full**\n\non db01") != std::string::npos);
-  auto r = alert("a@b", "Resolved", "1", spark::AlertKind::recovery);
-  BOOST_TEST(spark::format_markdown(r).find("RESOLVED") != std::string::npos);
-  auto parts = spark::split_message(std::string(100000, 'y'));
-  BOOST_TEST(parts.size() == spark::kMaxParts);
-  BOOST_TEST(parts.back().find("message cut") != std::string::npos);
-  // UTF-8 is never cut in the middle of a character.
-  std::string euro;
-  for (int i = 0; i < 4000; ++i) euro += "\xE2\x82\xAC";
-  for (auto& part : spark::split_message(euro)) {
-    auto body = part.substr(part.find('\n') + 1);
-    BOOST_TEST(body.size() % 3 == 0u);
-  }
+
+BOOST_AUTO_TEST_CASE(a_reply_goes_verbatim_into_its_thread) {
+  Fixture f;
+  spark::Alert r;
+  r.to = "ROOMR";
+  r.kind = spark::AlertKind::reply;
+  r.parent_id = "QUESTION";
+  r.has_message = true;
+  r.message = "Hello <@personEmail:joel@example.com|Joel>, **2** issues";
+  f.accept({r});
+  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 1; }));
+  BOOST_TEST(f.sink.sent[0].msg.markdown == r.message);
+  BOOST_TEST(f.sink.sent[0].msg.parent_id == "QUESTION");
+  BOOST_TEST(f.sink.sent[0].msg.to == "ROOMR");
+}
+
+BOOST_AUTO_TEST_CASE(what_webex_accepted_is_not_sent_again_while_the_disk_is_full) {
+  test::FaultyDisk disk;  // before the outbox opens its file
+  Fixture f;
+  auto a = alert("a@example.com", "big", "9", spark::AlertKind::problem);
+  a.has_message = true;
+  a.message = std::string(30000, 'x');  // 4 parts
+  // The disk fills up once Webex has the first part: the outbox cannot record the delivery.
+  f.sink.on_send = [&] {
+    if (f.sink.attempts.size() == 1) disk.fail_writes(SQLITE_FULL);
+  };
+  auto acc = f.accept({a});
+  BOOST_REQUIRE(f.run_until([&] { return f.sink.attempts.size() == 4; }));
+  // A minute of full disk: the record is retried, nothing is sent again, not ready.
+  BOOST_TEST(!f.run_until([&] { return f.delivered() == 1; }, 60s));
+  BOOST_TEST(f.sink.attempts.size() == 4u);
+  BOOST_TEST(disk.failed_writes() >= 12u);  // every <= 5 s
+  BOOST_TEST(f.relay->problem().find(f.outbox->path().string()) != std::string::npos, f.relay->problem());
+  BOOST_TEST(f.relay->problem().find("free space") != std::string::npos, f.relay->problem());
+  BOOST_CHECK_THROW(f.accept({alert("b@example.com", "refused")}), std::exception);
+  disk.heal();  // space returns
+  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 1; }, 6s));
+  BOOST_TEST(f.sink.sent.size() == 4u);
+  auto t = f.outbox->find(acc[0].taskid);
+  BOOST_TEST(t->webex_id == f.sink.sent[0].id);
+  BOOST_TEST(f.relay->problem().empty());
+  // The thread root was remembered with the record: an update goes under the first part.
+  auto u = alert("a@example.com", "update", "9", spark::AlertKind::update);
+  f.accept({u});
+  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 2; }));
+  BOOST_TEST(f.sink.sent.back().msg.parent_id == f.sink.sent[0].id);
+}
+
+BOOST_AUTO_TEST_CASE(a_delivery_unrecorded_past_max_age_is_still_recorded_delivered) {
+  test::FaultyDisk disk;
+  tasks::RelayOptions o;
+  o.max_age = 1min;
+  Fixture f(o);
+  f.sink.on_send = [&] { disk.fail_writes(SQLITE_IOERR_WRITE); };  // e.g. the disk went read-only
+  auto acc = f.accept({alert("a@example.com", "kept")});
+  BOOST_TEST(!f.run_until([&] { return f.delivered() == 1; }, 10min));
+  BOOST_TEST(f.relay->problem().find("read-only") != std::string::npos, f.relay->problem());
+  disk.heal();
+  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 1; }, 6s));
+  BOOST_TEST(f.sink.attempts.size() == 1u);
+  BOOST_TEST(f.outbox->counts().failed == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(readiness_returns_when_the_disk_has_room_again_without_traffic) {
+  test::FaultyDisk disk;
+  Fixture f;
+  disk.fail_writes(SQLITE_FULL);
+  BOOST_CHECK_THROW(f.accept({alert("a@example.com", "refused")}), std::exception);
+  BOOST_TEST(!f.relay->problem().empty());
+  BOOST_TEST(!f.run_until([&] { return f.relay->problem().empty(); }, 1min));  // still full
+  disk.heal();
+  BOOST_REQUIRE(f.run_until([&] { return f.relay->problem().empty(); }, 6s));
+  f.accept({alert("a@example.com", "taken")});
+  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 1; }));
+  BOOST_TEST(f.sink.sent.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(stop_records_the_send_in_flight_and_starts_nothing_new) {
+  Fixture f;
+  asio::steady_timer gate(f.io, asio::steady_timer::time_point::max());
+  f.sink.gate = &gate;
+  auto first = f.accept({alert("a@example.com", "in flight")});
+  auto second = f.accept({alert("a@example.com", "next")});
+  BOOST_REQUIRE(f.sink.attempts.size() == 1u);
+  f.relay->stop();  // as at SIGTERM, while Webex has not answered yet
+  gate.cancel();    // Webex answers 200
+  f.settle();
+  BOOST_TEST((f.outbox->find(first[0].taskid)->state == tasks::TaskState::delivered));
+  BOOST_TEST((f.outbox->find(second[0].taskid)->state == tasks::TaskState::pending));
+  BOOST_TEST(f.sink.attempts.size() == 1u);
 }
