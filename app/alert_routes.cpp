@@ -48,9 +48,15 @@ awaitable<net::Response> post_alert(tasks::Relay& relay, net::Request req) {
   std::vector<tasks::Accepted> accepted;
   try {
     accepted = co_await relay.accept(ar.alerts);
-  } catch (const std::exception& e) {
+  } catch (const std::exception&) {
+    // The relay's problem says why and what to do (disk full: free space where ZPARK_DATA_DIR
+    // is), naming the outbox file and never a secret; the caller's admin reads it in Zabbix's
+    // media log. "error" stays as it was for scripts that look for it.
+    const std::string& why = relay.problem();
+    const std::string message = why.empty() ? "Unable to store the alert; try again later"
+                                            : "Unable to store the alert: " + why;
     co_return json_response(http::status::service_unavailable,
-                            json::object{{"error", "Unable to store the alert; try again"}});
+                            json::object{{"error", "Unable to store the alert; try again"}, {"message", message}});
   }
   const auto& first = ar.alerts.front();
   log::info("alert accepted", {{"to", ar.to_as_given},
@@ -84,10 +90,18 @@ awaitable<net::Response> get_task(tasks::Relay& relay, std::string taskid) {  //
 }  // namespace
 
 void add_alert_routes(Api& api, tasks::Relay& relay, std::size_t body_limit) {
-  api.add({"/api/v1/alert", false, {http::verb::post}, "alert", true, body_limit,
-           [&relay](net::Request req, std::string) { return post_alert(relay, std::move(req)); }});
-  api.add({"/api/v1/tasks/", true, {http::verb::get}, "tasks", true, 0,
-           [&relay](net::Request, std::string tail) { return get_task(relay, tail); }});
+  api.add({.path = "/api/v1/alert",
+           .methods = {http::verb::post},
+           .name = "alert",
+           .needs_token = true,
+           .body_limit = body_limit,
+           .fn = [&relay](net::Request req, std::string) { return post_alert(relay, std::move(req)); }});
+  api.add({.path = "/api/v1/tasks/",
+           .subtree = true,
+           .methods = {http::verb::get},
+           .name = "tasks",
+           .needs_token = true,
+           .fn = [&relay](net::Request, std::string tail) { return get_task(relay, tail); }});
 }
 
 }  // namespace zpark::app

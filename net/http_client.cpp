@@ -57,7 +57,7 @@ struct Origin {
 
 Origin parse_origin(const std::string& url) {
   auto bad = [&](const std::string& why) {
-    return std::invalid_argument("not an http(s) URL: '" + url + "'" + why);
+    return ConfigError(ErrorKind::bad_url, "not an http(s) URL: '" + url + "'" + why);
   };
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) throw bad("");
@@ -145,7 +145,7 @@ struct ClientState {
   bool sweeping = false;
   bool closed = false;
   HttpClient::Stats stats;
-  std::string last_verify_error;  // OpenSSL's reason for the last rejected certificate
+  long last_verify = X509_V_OK;  // OpenSSL's verify result of the last failed handshake
 };
 
 }  // namespace detail
@@ -324,8 +324,7 @@ asio::awaitable<boost::system::result<std::unique_ptr<Conn>>> connect(
     conn->tcp().expires_at(deadline);
     auto [hs_ec] = co_await tls->async_handshake(ssl::stream_base::client, use_tuple);
     if (hs_ec) {
-      const long verify = SSL_get_verify_result(tls->native_handle());
-      st->last_verify_error = verify == X509_V_OK ? "" : X509_verify_cert_error_string(verify);
+      st->last_verify = SSL_get_verify_result(tls->native_handle());
       co_return map_timeout(hs_ec);
     }
     ++st->stats.tls_handshakes;
@@ -437,18 +436,71 @@ bool is_verify_failure(error_code ec) {
          ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED;
 }
 
+bool is_name_mismatch(long verify_result) {
+  return verify_result == X509_V_ERR_HOSTNAME_MISMATCH || verify_result == X509_V_ERR_IP_ADDRESS_MISMATCH ||
+         verify_result == X509_V_ERR_EMAIL_MISMATCH;
+}
+
+// The kind of an error from request(); `last_verify` tells certificate failures apart.
+ErrorKind classify(error_code ec, long last_verify) {
+  if (!ec) return ErrorKind::none;
+  if (ec == asio::error::timed_out) return ErrorKind::timeout;
+  if (ec == asio::error::operation_aborted) return ErrorKind::cancelled;
+  if (is_verify_failure(ec)) {
+    return is_name_mismatch(last_verify) ? ErrorKind::certificate_name_mismatch
+                                         : ErrorKind::certificate_untrusted;
+  }
+  if (ec.category() == asio::error::get_ssl_category()) return ErrorKind::tls;
+  if (ec == asio::error::connection_refused || ec == asio::error::network_unreachable ||
+      ec == asio::error::host_unreachable || ec == asio::error::network_down) {
+    return ErrorKind::connect;
+  }
+  if (ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again ||
+      ec == asio::error::no_data) {
+    return ErrorKind::resolve;
+  }
+  if (ec == http::error::body_limit) return ErrorKind::too_big;
+  if (closed_by_peer(ec)) return ErrorKind::closed;
+  if (ec == http::error::partial_message) return ErrorKind::closed;  // in the middle of the answer
+  if (ec.category() == make_error_code(http::error::bad_version).category()) return ErrorKind::protocol;
+  return ErrorKind::other;
+}
+
 }  // namespace
+
+std::string_view to_string(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::none: return "none";
+    case ErrorKind::bad_url: return "bad_url";
+    case ErrorKind::bad_ca_file: return "bad_ca_file";
+    case ErrorKind::bad_option: return "bad_option";
+    case ErrorKind::tls_setup: return "tls_setup";
+    case ErrorKind::resolve: return "resolve";
+    case ErrorKind::connect: return "connect";
+    case ErrorKind::timeout: return "timeout";
+    case ErrorKind::certificate_untrusted: return "certificate_untrusted";
+    case ErrorKind::certificate_name_mismatch: return "certificate_name_mismatch";
+    case ErrorKind::tls: return "tls";
+    case ErrorKind::closed: return "closed";
+    case ErrorKind::too_big: return "too_big";
+    case ErrorKind::protocol: return "protocol";
+    case ErrorKind::cancelled: return "cancelled";
+    case ErrorKind::other: return "other";
+  }
+  return "unknown";
+}
 
 HttpClient::HttpClient(asio::any_io_executor ex, ClientOptions opts) {
   Origin origin = parse_origin(opts.base_url);
-  if (opts.pool_size == 0) throw std::invalid_argument("HTTP client pool_size must be at least 1");
+  if (opts.pool_size == 0) throw ConfigError(ErrorKind::bad_option, "HTTP client pool_size must be at least 1");
   std::optional<ssl::context> ctx;
   // The CA file is checked even for http URLs: a bad setting should fail at start-up.
   if (origin.tls || !opts.ca_file.empty()) {
     try {
       ctx.emplace(make_client_tls_context(opts.ca_file, opts.verify_peer));
     } catch (const std::runtime_error& e) {
-      throw std::invalid_argument(e.what());
+      // Everything make_client_tls_context() names is about the CA file, when there is one.
+      throw ConfigError(opts.ca_file.empty() ? ErrorKind::tls_setup : ErrorKind::bad_ca_file, e.what());
     }
   }
   state_ = std::make_shared<ClientState>(std::move(ex), std::move(opts), std::move(origin));
@@ -487,49 +539,58 @@ HttpClient::Stats HttpClient::stats() const { return state_->stats; }
 const std::string& HttpClient::origin() const { return state_->origin.display; }
 const std::string& HttpClient::base_path() const { return state_->origin.base_path; }
 
+ErrorKind HttpClient::kind(error_code ec) const { return classify(ec, state_->last_verify); }
+
 std::string HttpClient::describe(error_code ec) const {
   const auto& st = *state_;
   const std::string& where = st.origin.display;
-  if (!ec) return "no error";
-  if (ec == asio::error::timed_out) {
-    return "request to " + where + " timed out (connect timeout " +
-           std::to_string(st.opts.connect_timeout.count()) + " ms, request timeout " +
-           std::to_string(st.opts.request_timeout.count()) + " ms)";
-  }
-  if (is_verify_failure(ec)) {
-    std::string text = "TLS certificate of " + where + " not trusted (certificate verify failed";
-    if (!st.last_verify_error.empty()) text += ": " + st.last_verify_error;
-    text += "); ";
-    if (st.last_verify_error.find("mismatch") != std::string::npos) {
-      text += "the certificate is not issued for this host name or address; use one it lists";
-    } else {
-      text += st.opts.tls_hint.empty() ? "add the CA that signed it with the CA file setting, "
-                                         "or fix the server certificate"
-                                       : st.opts.tls_hint;
+  const std::string generic = "HTTP request to " + where + " failed: " + ec.message();
+  const ErrorKind k = kind(ec);
+  switch (k) {
+    case ErrorKind::none:
+      return "no error";
+    case ErrorKind::timeout:
+      return "request to " + where + " timed out (connect timeout " +
+             std::to_string(st.opts.connect_timeout.count()) + " ms, request timeout " +
+             std::to_string(st.opts.request_timeout.count()) + " ms)";
+    case ErrorKind::certificate_untrusted:
+    case ErrorKind::certificate_name_mismatch: {
+      std::string text = "TLS certificate of " + where + " not trusted (certificate verify failed";
+      if (st.last_verify != X509_V_OK) text += std::string(": ") + X509_verify_cert_error_string(st.last_verify);
+      text += "); ";
+      if (k == ErrorKind::certificate_name_mismatch) {
+        text += "the certificate is not issued for this host name or address; use one it lists";
+      } else {
+        text += st.opts.tls_hint.empty() ? "add the CA that signed it with the CA file setting, "
+                                           "or fix the server certificate"
+                                         : st.opts.tls_hint;
+      }
+      return text;
     }
-    return text;
+    case ErrorKind::tls:
+      return "TLS with " + where + " failed (" + ec.message() + "); is it an https server?";
+    case ErrorKind::connect:
+      if (ec != asio::error::connection_refused) return generic;
+      return "cannot connect to " + where + ": connection refused; is the server running and the URL right?";
+    case ErrorKind::resolve:
+      return "cannot resolve the host of " + where + " (" + ec.message() + "); check the URL and DNS";
+    case ErrorKind::cancelled:
+      return "request to " + where + " cancelled: the HTTP client was closed";
+    case ErrorKind::too_big:
+      return "response from " + where + " is larger than " +
+             std::to_string(max_response_body / (1024 * 1024)) + " MiB";
+    case ErrorKind::closed:
+      if (!closed_by_peer(ec)) return generic;  // a partial answer
+      return where + " closed the connection before answering (" + ec.message() + ")";
+    case ErrorKind::bad_url:  // constructor kinds: request() never returns them
+    case ErrorKind::bad_ca_file:
+    case ErrorKind::bad_option:
+    case ErrorKind::tls_setup:
+    case ErrorKind::protocol:
+    case ErrorKind::other:
+      break;
   }
-  if (ec.category() == asio::error::get_ssl_category()) {
-    return "TLS with " + where + " failed (" + ec.message() + "); is it an https server?";
-  }
-  if (ec == asio::error::connection_refused) {
-    return "cannot connect to " + where + ": connection refused; is the server running and the URL right?";
-  }
-  if (ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again ||
-      ec == asio::error::no_data) {
-    return "cannot resolve the host of " + where + " (" + ec.message() + "); check the URL and DNS";
-  }
-  if (ec == asio::error::operation_aborted) {
-    return "request to " + where + " cancelled: the HTTP client was closed";
-  }
-  if (ec == http::error::body_limit) {
-    return "response from " + where + " is larger than " +
-           std::to_string(max_response_body / (1024 * 1024)) + " MiB";
-  }
-  if (closed_by_peer(ec)) {
-    return where + " closed the connection before answering (" + ec.message() + ")";
-  }
-  return "HTTP request to " + where + " failed: " + ec.message();
+  return generic;
 }
 
 }  // namespace zpark::net

@@ -14,7 +14,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -48,14 +50,50 @@ struct RequestSpec {
   std::vector<std::pair<std::string, std::string>> headers;  // set after the defaults (may override)
 };
 
+// What went wrong, for callers that act differently on each: HttpClient::kind() for an error
+// of request(), ConfigError::kind() for the constructor. describe() says it in words.
+enum class ErrorKind {
+  none,
+  // The constructor:
+  bad_url,      // base_url is not an http(s) URL with a host (and a usable port)
+  bad_ca_file,  // ca_file missing, unreadable or holding no PEM certificate
+  bad_option,   // another option out of range (pool_size 0)
+  tls_setup,    // the TLS context could not be made (not about ca_file)
+  // request():
+  resolve,                    // the host name does not resolve
+  connect,                    // no TCP connection: refused, unreachable
+  timeout,                    // connect_timeout or request_timeout passed
+  certificate_untrusted,      // the server's certificate failed the check: unknown CA, expired, ...
+  certificate_name_mismatch,  // a valid certificate, but not for this host name or IP address
+  tls,                        // any other TLS failure: not an https server, an alert from it
+  closed,                     // the server closed or reset the connection before answering
+  too_big,                    // the response is larger than max_response_body
+  protocol,                   // the answer is not HTTP/1.x as Beast reads it
+  cancelled,                  // the client was closed (or the caller cancelled)
+  other,
+};
+
+std::string_view to_string(ErrorKind kind);
+
+// Thrown by HttpClient's constructor: what() is the text for the operator (it names the URL
+// or the file), kind() which option it is about.
+class ConfigError : public std::invalid_argument {
+ public:
+  ConfigError(ErrorKind kind, const std::string& what) : std::invalid_argument(what), kind_(kind) {}
+  ErrorKind kind() const noexcept { return kind_; }
+
+ private:
+  ErrorKind kind_;
+};
+
 namespace detail {
 struct ClientState;
 }
 
 class HttpClient {
 public:
-  // Throws std::invalid_argument with a clear text for a bad URL ("not an http(s) URL: ..."),
-  // pool_size 0, or an unreadable ca_file (names the file).
+  // Throws ConfigError (a std::invalid_argument) with a clear text for a bad URL ("not an
+  // http(s) URL: ..."), pool_size 0, or an unreadable ca_file (names the file).
   HttpClient(boost::asio::any_io_executor ex, ClientOptions opts);
   ~HttpClient();  // close(); requests in flight finish on their own and drop their connection
   HttpClient(HttpClient&&) noexcept = default;
@@ -73,6 +111,10 @@ public:
   // Human text for an error from request(), naming host:port, e.g. "TLS certificate of
   // 127.0.0.1:8443 not trusted (certificate verify failed: ...); <tls_hint>".
   std::string describe(boost::system::error_code ec) const;
+
+  // The kind of an error from request(), to act on without reading describe()'s text. A
+  // failed certificate check is told apart by the last TLS handshake this client failed.
+  ErrorKind kind(boost::system::error_code ec) const;
 
   // Shutdown: closes idle connections, fails queued requests and later ones with
   // operation_aborted; connections of requests in flight are closed when they finish.

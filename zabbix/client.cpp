@@ -4,8 +4,6 @@
 #include "net/http_client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/error.hpp>
-#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
@@ -232,8 +230,9 @@ Error closed_error(const State& st) {
 Error transport_error(const State& st, boost::system::error_code ec) {
   std::string text = fmt::format("cannot reach the Zabbix API at ZABBIX_SERVER_URL={}: {}",
                                  st.url, st.http->describe(ec));
-  if (ec.category() == asio::error::get_ssl_category() && contains(text, "certificate") &&
-      !contains(text, "ZABBIX_TLS_CERT_VERIFY")) {
+  // Only a failed check of the server's certificate can be skipped. For an untrusted one the
+  // HTTP client's advice (tls_hint, below) says so already; a name mismatch gets it here.
+  if (st.http->kind(ec) == net::ErrorKind::certificate_name_mismatch) {
     text += "; or set ZABBIX_TLS_CERT_VERIFY=false to skip the check";
   }
   return make_error(Error::Kind::transport, std::move(text));
@@ -453,12 +452,20 @@ Client::Client(asio::any_io_executor ex, Options options)
     : st_(std::make_shared<State>(ex, std::move(options))) {
   try {
     st_->http.emplace(ex, http_options(st_->opts, st_->url));
-  } catch (const std::exception& e) {
-    const bool url_problem = contains(e.what(), "URL");
-    st_->config_error = make_error(
-        Error::Kind::config,
-        url_problem ? fmt::format("ZABBIX_SERVER_URL is not usable: {}", e.what())
-                    : fmt::format("ZABBIX_CA_FILE is not usable: {}", e.what()));
+  } catch (const net::ConfigError& e) {
+    std::string text;
+    switch (e.kind()) {
+      case net::ErrorKind::bad_url:
+        text = fmt::format("ZABBIX_SERVER_URL is not usable: {}", e.what());
+        break;
+      case net::ErrorKind::bad_ca_file:
+        text = fmt::format("ZABBIX_CA_FILE is not usable: {}", e.what());
+        break;
+      default:  // not a setting of ours (TLS library, pool size): say what failed, where
+        text = fmt::format("cannot set up the Zabbix API client for ZABBIX_SERVER_URL={}: {}", st_->url, e.what());
+        break;
+    }
+    st_->config_error = make_error(Error::Kind::config, std::move(text));
   }
 }
 

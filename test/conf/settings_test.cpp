@@ -1,4 +1,6 @@
 #define BOOST_TEST_MODULE settings
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "conf/listen.hpp"
@@ -9,6 +11,7 @@
 #include <fstream>
 
 using namespace zpark::conf;
+namespace data = boost::unit_test::data;
 
 namespace {
 Environment base() { return {{"ZPARK_API_TOKEN", "t0ken"}}; }
@@ -136,6 +139,48 @@ BOOST_AUTO_TEST_CASE(command_settings_and_why_commands_are_off) {
   e.erase("ZABBIX_SERVER_ADDRESS");
   e["ZPARK_COMMAND_RETRIES"] = "many";
   BOOST_CHECK_THROW(load_settings(e, std::nullopt), SettingsError);
+}
+
+BOOST_AUTO_TEST_CASE(escape_message_is_off_by_default) {
+  auto s = load_settings(base(), std::nullopt);
+  BOOST_TEST(!s.escape_message);
+  bool listed = false;
+  for (auto& [name, value] : describe(s))
+    if (name == "ZPARK_ESCAPE_MESSAGE") listed = value == "false";
+  BOOST_TEST(listed);
+}
+
+BOOST_DATA_TEST_CASE(escape_message_takes_the_usual_boolean_spellings,
+                     data::make(std::vector<std::string>{"true", "TRUE", "1", "yes", "On", "false", "False", "0", "no",
+                                                         "OFF"}) ^
+                         data::make(std::vector<bool>{true, true, true, true, true, false, false, false, false, false}),
+                     text, expected) {
+  auto e = base();
+  e["ZPARK_ESCAPE_MESSAGE"] = text;
+  BOOST_TEST(load_settings(e, std::nullopt).escape_message == expected);
+}
+
+BOOST_DATA_TEST_CASE(escape_message_refuses_anything_else_naming_the_setting,
+                     data::make(std::vector<std::string>{"maybe", "2", "", " true", "escape"}), text) {
+  auto e = base();
+  e["ZPARK_ESCAPE_MESSAGE"] = text;
+  BOOST_TEST(error_setting(e) == "ZPARK_ESCAPE_MESSAGE");
+  try {
+    load_settings(e, std::nullopt);
+  } catch (const SettingsError& x) {
+    const std::string what = x.what();
+    BOOST_TEST(what == "ZPARK_ESCAPE_MESSAGE: '" + text + "' is not a boolean; use true or false");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(escape_message_from_the_config_file_and_the_environment_wins) {
+  zpark::test::TempDir dir;
+  auto file = dir.path() + "/zpark.json";
+  write(file, R"({"ZPARK_API_TOKEN": "t", "ZPARK_ESCAPE_MESSAGE": true})");
+  BOOST_TEST(load_settings({}, file).escape_message);
+  BOOST_TEST(!load_settings({{"ZPARK_ESCAPE_MESSAGE", "false"}}, file).escape_message);
+  write(file, R"({"ZPARK_API_TOKEN": "t", "ZPARK_ESCAPE_MESSAGE": "sometimes"})");
+  BOOST_TEST(error_setting({}, file) == "ZPARK_ESCAPE_MESSAGE");
 }
 
 BOOST_AUTO_TEST_CASE(config_file_with_comments_and_environment_wins) {

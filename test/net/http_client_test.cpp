@@ -14,6 +14,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -36,6 +38,11 @@
 #include <string>
 #include <vector>
 
+namespace zpark::net {
+// For Boost.Test's messages.
+std::ostream& operator<<(std::ostream& os, ErrorKind kind) { return os << to_string(kind); }
+}  // namespace zpark::net
+
 namespace {
 
 namespace asio = boost::asio;
@@ -46,6 +53,8 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using namespace std::chrono_literals;
 using zpark::net::ClientOptions;
+using zpark::net::ConfigError;
+using zpark::net::ErrorKind;
 using zpark::net::HttpClient;
 using zpark::net::RequestSpec;
 
@@ -416,6 +425,7 @@ BOOST_AUTO_TEST_CASE(wrong_ca_is_rejected_with_clear_text) {
     auto r = co_await fetch(client, "/");
     BOOST_REQUIRE(!r);
     BOOST_TEST((r.error().category() == asio::error::get_ssl_category()));
+    BOOST_TEST(client.kind(r.error()) == ErrorKind::certificate_untrusted);
     const auto text = client.describe(r.error());
     BOOST_TEST_MESSAGE(text);
     BOOST_TEST(contains(text, "certificate verify failed"));
@@ -447,6 +457,7 @@ BOOST_AUTO_TEST_CASE(host_name_mismatch_is_rejected) {
     BOOST_REQUIRE(!r);
     BOOST_TEST_MESSAGE(by_name.describe(r.error()));
     BOOST_TEST(contains(by_name.describe(r.error()), "certificate verify failed: hostname mismatch"));
+    BOOST_TEST(by_name.kind(r.error()) == ErrorKind::certificate_name_mismatch);
 
     // IP address: the certificate lists 127.0.0.1, the server listens on 127.0.0.2.
     TestServer other_ip(ex, cert("server"), "127.0.0.2");
@@ -455,6 +466,7 @@ BOOST_AUTO_TEST_CASE(host_name_mismatch_is_rejected) {
     BOOST_REQUIRE(!r2);
     BOOST_TEST_MESSAGE(by_ip.describe(r2.error()));
     BOOST_TEST(contains(by_ip.describe(r2.error()), "certificate verify failed: IP address mismatch"));
+    BOOST_TEST(by_ip.kind(r2.error()) == ErrorKind::certificate_name_mismatch);
   });
 }
 
@@ -469,6 +481,7 @@ BOOST_AUTO_TEST_CASE(request_timeout_against_silent_server) {
     BOOST_REQUIRE(!r);
     BOOST_TEST(r.error() == error_code(asio::error::timed_out));
     BOOST_TEST(contains(client.describe(r.error()), "timed out"));
+    BOOST_TEST(client.kind(r.error()) == ErrorKind::timeout);
     BOOST_TEST(client.stats().retries == 0u);
   });
 }
@@ -485,6 +498,7 @@ BOOST_AUTO_TEST_CASE(connect_refused_is_an_error) {
     BOOST_REQUIRE(!r);
     BOOST_TEST(r.error() == error_code(asio::error::connection_refused));
     BOOST_TEST(contains(client.describe(r.error()), "connection refused"));
+    BOOST_TEST(client.kind(r.error()) == ErrorKind::connect);
     BOOST_TEST(client.stats().retries == 0u);
   });
 }
@@ -510,6 +524,7 @@ BOOST_AUTO_TEST_CASE(https_to_plain_server_is_a_tls_error) {
     BOOST_REQUIRE(!r);
     BOOST_TEST_MESSAGE(client.describe(r.error()));
     BOOST_TEST(contains(client.describe(r.error()), "is it an https server?"));
+    BOOST_TEST(client.kind(r.error()) == ErrorKind::tls);
   });
 }
 
@@ -535,6 +550,7 @@ BOOST_AUTO_TEST_CASE(body_over_limit_is_an_error) {
     BOOST_REQUIRE(!r);
     BOOST_TEST(r.error() == error_code(http::error::body_limit));
     BOOST_TEST(contains(client.describe(r.error()), "larger than 8 MiB"));
+    BOOST_TEST(client.kind(r.error()) == ErrorKind::too_big);
   });
 }
 
@@ -581,6 +597,10 @@ BOOST_AUTO_TEST_CASE(close_and_destroy_with_requests_in_flight) {
     BOOST_REQUIRE(results.size() == 2u);
     BOOST_TEST(results[0] == error_code(asio::error::operation_aborted));  // the queued one, woken by close()
     BOOST_TEST(results[1] == error_code(asio::error::timed_out));          // the one in flight
+    HttpClient other(ex, opts);
+    BOOST_TEST(other.kind(results[0]) == ErrorKind::cancelled);
+    BOOST_TEST(other.kind(results[1]) == ErrorKind::timeout);
+    BOOST_TEST(other.kind(error_code()) == ErrorKind::none);
 
     HttpClient closed(ex, opts);
     closed.close();
@@ -592,10 +612,15 @@ BOOST_AUTO_TEST_CASE(close_and_destroy_with_requests_in_flight) {
 
 BOOST_AUTO_TEST_CASE(constructor_rejects_bad_settings) {
   asio::io_context ioc;
+  ErrorKind kind = ErrorKind::none;
   auto message_of = [&](ClientOptions o) -> std::string {
+    kind = ErrorKind::none;
     try {
       HttpClient c(ioc.get_executor(), o);
-    } catch (const std::invalid_argument& e) {
+    } catch (const std::invalid_argument& e) {  // ConfigError is one, for callers that need no kind
+      auto* typed = dynamic_cast<const ConfigError*>(&e);
+      BOOST_TEST(typed);
+      if (typed) kind = typed->kind();
       return e.what();
     }
     return "no exception";
@@ -603,16 +628,84 @@ BOOST_AUTO_TEST_CASE(constructor_rejects_bad_settings) {
   ClientOptions o;
   o.base_url = "ftp://example.com/";
   BOOST_TEST(contains(message_of(o), "not an http(s) URL: 'ftp://example.com/'"));
+  BOOST_TEST(kind == ErrorKind::bad_url);
   o.base_url = "webexapis.com/v1";
   BOOST_TEST(contains(message_of(o), "not an http(s) URL"));
+  BOOST_TEST(kind == ErrorKind::bad_url);
+  o.base_url = "http:///v1";
+  BOOST_TEST(contains(message_of(o), "(no host)"));
+  BOOST_TEST(kind == ErrorKind::bad_url);
   o.base_url = "https://webexapis.com/v1";
-  o.ca_file = "/nonexistent/ca.pem";
-  BOOST_TEST(contains(message_of(o), "/nonexistent/ca.pem"));
+  o.ca_file = "/nonexistent/URL/ca.pem";  // the kind, not words in the text, says what is wrong
+  BOOST_TEST(contains(message_of(o), "/nonexistent/URL/ca.pem"));
+  BOOST_TEST(kind == ErrorKind::bad_ca_file);
   o.ca_file = cert("server.key");  // a key, not a certificate
   BOOST_TEST(contains(message_of(o), cert("server.key")));
+  BOOST_TEST(kind == ErrorKind::bad_ca_file);
+  o.base_url = "http://127.0.0.1:8080";  // checked for http URLs too
+  BOOST_TEST(contains(message_of(o), cert("server.key")));
+  BOOST_TEST(kind == ErrorKind::bad_ca_file);
   o.ca_file.clear();
   o.pool_size = 0;
   BOOST_TEST(contains(message_of(o), "pool_size"));
+  BOOST_TEST(kind == ErrorKind::bad_option);
+}
+
+// A server that answers `reply` to the first request (after reading its header) and closes.
+asio::awaitable<void> answer_once(std::shared_ptr<tcp::acceptor> acceptor, std::string reply) {
+  auto [ec, socket] = co_await acceptor->async_accept(use_tuple);
+  if (ec) co_return;
+  asio::streambuf request;
+  co_await asio::async_read_until(socket, request, "\r\n\r\n", use_tuple);
+  if (!reply.empty()) co_await asio::async_write(socket, asio::buffer(reply), use_tuple);
+  socket.close();
+}
+
+// Errors a caller may act on differently come with their kind; the text stays describe()'s.
+BOOST_AUTO_TEST_CASE(closed_partial_and_garbled_answers_have_their_kinds) {
+  struct Case {
+    std::string reply;
+    ErrorKind kind;
+    std::string text;
+  };
+  const std::vector<Case> cases = {
+      {"", ErrorKind::closed, "closed the connection before answering (end of stream)"},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b", ErrorKind::closed, "failed: partial message"},
+      {"HELLO THERE\r\n\r\n", ErrorKind::protocol, "failed: bad version"},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT("reply: " << c.reply) {
+      run_test([&c](asio::any_io_executor ex) -> asio::awaitable<void> {
+        auto acceptor = std::make_shared<tcp::acceptor>(ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+        asio::co_spawn(ex, answer_once(acceptor, c.reply), [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+        HttpClient client(ex, options("http://127.0.0.1:" + std::to_string(acceptor->local_endpoint().port())));
+        auto r = co_await fetch(client, "/");
+        BOOST_REQUIRE(!r);
+        BOOST_TEST_MESSAGE(client.describe(r.error()));
+        BOOST_TEST(client.kind(r.error()) == c.kind);
+        BOOST_TEST(contains(client.describe(r.error()), c.text));
+        BOOST_TEST(client.stats().retries == 0u);  // a fresh connection is never retried
+      });
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(unknown_host_name_is_a_resolve_error) {
+  run_test([](asio::any_io_executor ex) -> asio::awaitable<void> {
+    HttpClient client(ex, options("http://zpark-test.invalid:8080"));  // RFC 2606: never resolves
+    auto r = co_await fetch(client, "/");
+    BOOST_REQUIRE(!r);
+    BOOST_TEST_MESSAGE(client.describe(r.error()));
+    BOOST_TEST(client.kind(r.error()) == ErrorKind::resolve);
+    BOOST_TEST(contains(client.describe(r.error()), "cannot resolve the host of zpark-test.invalid:8080"));
+  });
+}
+
+BOOST_AUTO_TEST_CASE(every_kind_has_a_name) {
+  BOOST_TEST(to_string(ErrorKind::certificate_name_mismatch) == "certificate_name_mismatch");
+  BOOST_TEST(to_string(ErrorKind::bad_ca_file) == "bad_ca_file");
+  for (int k = int(ErrorKind::none); k <= int(ErrorKind::other); ++k)
+    BOOST_TEST(to_string(ErrorKind(k)) != "unknown", k);
 }
 
 BOOST_AUTO_TEST_CASE(server_context_names_bad_files) {

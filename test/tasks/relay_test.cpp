@@ -287,55 +287,6 @@ BOOST_AUTO_TEST_CASE(update_and_recovery_go_into_the_problem_thread_and_edit) {
   BOOST_TEST(f.sink.edits[0].second.find("Problem: disk") != std::string::npos);
 }
 
-// No double news: Zabbix's notice of an ack the bot made is not sent where the bot's reply
-// already told it; other recipients, other messages and late notices still go out.
-BOOST_AUTO_TEST_CASE(zabbix_notice_of_the_bots_own_ack_is_not_sent_to_the_room_that_saw_the_reply) {
-  Fixture f;
-  f.accept({alert("a@example.com", "Problem: disk", "7", spark::AlertKind::problem),
-            alert("b@example.com", "Problem: disk", "7", spark::AlertKind::problem)});
-  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 2; }));
-  const std::string said = "on it \xE2\x80\x94 Alice <alice@example.com> via Webex";
-  f.relay->expect_bot_update("7", "room-a@example.com", said);
-  auto update = [&](std::string to, std::string message) {
-    auto u = alert(std::move(to), "Update: disk", "7", spark::AlertKind::update);
-    u.update_action = "acknowledged";
-    u.update_message = std::move(message);
-    return u;
-  };
-  auto echo = f.accept({update("a@example.com", said + "\n")}).front();
-  f.accept({update("b@example.com", said)});                          // another recipient
-  f.accept({update("a@example.com", "someone else's comment")});      // other news
-  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 5; }));
-  BOOST_REQUIRE(f.sink.sent.size() == 4u);
-  BOOST_TEST(f.sink.sent[2].msg.to == "b@example.com");
-  BOOST_TEST(f.sink.sent[3].msg.to == "a@example.com");
-  BOOST_TEST(f.sink.sent[3].msg.markdown.find("someone else") != std::string::npos);
-  BOOST_TEST((f.relay->find(echo.taskid)->state == tasks::TaskState::delivered));  // answered, recorded
-  BOOST_TEST(f.relay->stats().echoes_dropped == 1u);
-  // Past the window the same notice is news again.
-  f.clock.set(f.now() + 11 * 60 * 1000);
-  f.accept({update("a@example.com", said + " ")});
-  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 6; }));
-  BOOST_TEST(f.sink.sent.size() == 5u);
-}
-
-BOOST_AUTO_TEST_CASE(bot_updates_match_event_room_and_message_within_the_window) {
-  tasks::BotUpdates b(1000);
-  b.expect("7", "R", "ack \xE2\x80\x94 A via Webex", 0);
-  b.expect("", "R", "x", 0);  // nothing to match: not kept
-  b.expect("7", "R", "  ", 0);
-  BOOST_TEST(b.size() == 1u);
-  BOOST_TEST(b.is_echo("7", "R", "ack \xE2\x80\x94 A via Webex", 999));
-  BOOST_TEST(b.is_echo("7", "R", "\nack \xE2\x80\x94 A via Webex\r\n", 10));
-  BOOST_TEST(!b.is_echo("8", "R", "ack \xE2\x80\x94 A via Webex", 10));
-  BOOST_TEST(!b.is_echo("7", "S", "ack \xE2\x80\x94 A via Webex", 10));
-  BOOST_TEST(!b.is_echo("7", "", "ack \xE2\x80\x94 A via Webex", 10));
-  BOOST_TEST(!b.is_echo("7", "R", "ack", 10));
-  BOOST_TEST(!b.is_echo("7", "R", "", 10));
-  BOOST_TEST(!b.is_echo("7", "R", "ack \xE2\x80\x94 A via Webex", 1000));
-  BOOST_TEST(b.size() == 0u);
-}
-
 BOOST_AUTO_TEST_CASE(long_messages_are_split_into_a_thread) {
   Fixture f;
   auto a = alert("a@example.com", "big");

@@ -418,7 +418,9 @@ std::string certs_dir() {
 }
 
 struct FakeZabbix {
-  FakeZabbix(asio::io_context& io, int major, int minor, bool tls = false)
+  // require_client_cert: the TLS server asks for a client certificate and refuses the
+  // connection without one (a frontend behind mutual TLS).
+  FakeZabbix(asio::io_context& io, int major, int minor, bool tls = false, bool require_client_cert = false)
       : state(std::make_shared<FakeState>()),
         acceptor(std::make_shared<tcp::acceptor>(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0))) {
     state->major = major;
@@ -427,6 +429,10 @@ struct FakeZabbix {
     if (tls) {
       ctx = std::make_shared<ssl::context>(
           zpark::net::make_server_tls_context(certs_dir() + "/server.pem", certs_dir() + "/server.key"));
+      if (require_client_cert) {
+        ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+        ctx->load_verify_file(certs_dir() + "/ca.pem");
+      }
     }
     asio::co_spawn(io, accept_loop(state, acceptor, ctx),
                    [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
@@ -792,6 +798,26 @@ asio::awaitable<void> bad_settings() {
   BOOST_TEST(in.error().kind == Kind::config);
   BOOST_TEST(has(in.error().message, "ZABBIX_CA_FILE"));
   BOOST_TEST(has(in.error().message, "/nonexistent/zabbix-ca.pem"));
+
+  // Told apart by the HTTP client's error kind, not by words in its text: a CA file whose
+  // path holds "URL" is still the CA file's problem.
+  Options url_in_path;
+  url_in_path.url = "https://127.0.0.1:1";
+  url_in_path.ca_file = "/nonexistent/URL/zabbix-ca.pem";
+  Client c(ex, url_in_path);
+  auto again = co_await c.version();
+  BOOST_REQUIRE(!again);
+  BOOST_TEST(again.error().kind == Kind::config);
+  BOOST_TEST(again.error().message.starts_with("ZABBIX_CA_FILE is not usable: "), again.error().message);
+  BOOST_TEST(has(again.error().message, "/nonexistent/URL/zabbix-ca.pem"));
+  // And a URL whose text does not say "URL" is still the URL's problem.
+  Options no_host;
+  no_host.url = "http:///zabbix";
+  Client d(ex, no_host);
+  auto v2 = co_await d.version();
+  BOOST_REQUIRE(!v2);
+  BOOST_TEST(v2.error().kind == Kind::config);
+  BOOST_TEST(v2.error().message.starts_with("ZABBIX_SERVER_URL is not usable: "), v2.error().message);
 }
 
 BOOST_AUTO_TEST_CASE(bad_url_and_ca_file) {
@@ -916,6 +942,28 @@ asio::awaitable<void> https_to_http(FakeZabbix* fz) {
   BOOST_TEST(v.error().kind == Kind::transport);
   BOOST_TEST_MESSAGE("https to http: " << v.error().message);
   BOOST_TEST(has(v.error().message, "ZABBIX_SERVER_URL=" + o.url));
+}
+
+// A server that wants a client certificate: turning certificate checks off would not help, so
+// the error does not suggest ZABBIX_TLS_CERT_VERIFY=false (it only follows a failed check of
+// the server's certificate, whatever words the TLS error holds).
+asio::awaitable<void> client_cert_required(FakeZabbix* fz) {
+  Options o = fz->admin();
+  o.ca_file = certs_dir() + "/ca.pem";
+  Client c(co_await asio::this_coro::executor, o);
+  auto v = co_await c.version();
+  BOOST_REQUIRE(!v);
+  BOOST_TEST(v.error().kind == Kind::transport);
+  BOOST_TEST_MESSAGE("client certificate required: " << v.error().message);
+  BOOST_TEST(has(v.error().message, "ZABBIX_SERVER_URL=" + fz->url));
+  BOOST_TEST(has(v.error().message, "certificate"));  // OpenSSL's alert text
+  BOOST_TEST(!has(v.error().message, "ZABBIX_TLS_CERT_VERIFY"));
+}
+
+BOOST_AUTO_TEST_CASE(client_certificate_required_is_not_a_certificate_check_failure) {
+  asio::io_context io;
+  FakeZabbix fz(io, 6, 0, true, true);
+  run(io, client_cert_required(&fz));
 }
 
 BOOST_AUTO_TEST_CASE(https_url_to_plain_server) {
