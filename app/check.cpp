@@ -38,7 +38,8 @@ asio::awaitable<bool> check_webex(const conf::Settings& s, std::string& report) 
   }
   // The webhook that brings the commands: exists, active, at ZPARK_SERVER_URL, our secret.
   if (!s.commands_off_reason().empty() || s.server_url.empty()) co_return true;
-  const auto want = webhook_spec(s);
+  const auto specs = webhook_specs(s);
+  const auto& want = specs.front();
   std::vector<spark::WebhookInfo> hooks;
   auto l = co_await spark::list_webhooks(client, hooks, want.secret);
   if (!l.ok()) {
@@ -46,9 +47,12 @@ asio::awaitable<bool> check_webex(const conf::Settings& s, std::string& report) 
     co_return false;
   }
   std::string problems;
-  for (auto& step : spark::plan_repair(hooks, want))
-    problems += (problems.empty() ? "" : "; ") +
-                (step.kind == spark::RepairStep::Kind::create ? "no webhook at " + want.target_url : step.reason);
+  for (const auto& spec : specs)
+    for (auto& step : spark::plan_repair(hooks, spec))
+      problems += (problems.empty() ? "" : "; ") +
+                  (step.kind == spark::RepairStep::Kind::create
+                       ? "no " + spec.resource + " webhook at " + spec.target_url
+                       : spec.resource + " webhook " + step.reason);
   if (problems.empty()) {
     report += "\nWebhook: OK, active at " + want.target_url + " with the secret of SPARK_WEBHOOK_SECRET";
     co_return true;
@@ -84,6 +88,7 @@ int run_check(const conf::Settings& s) {
   });
   io.run();
   std::printf("%s\n%s\n", webex.c_str(), zabbix.report.c_str());
+  if (!zabbix.graphs.empty()) std::printf("%s\n", zabbix.graphs.c_str());
   if (auto off = s.commands_off_reason(); !off.empty())
     std::printf("Bot commands: off: %s\n", off.c_str());
   else if (s.trusted_users.empty())

@@ -23,6 +23,33 @@ zabbix::Options zabbix_options(const conf::Settings& s) {
   return o;
 }
 
+zabbix::FrontendOptions frontend_options(const conf::Settings& s) {
+  zabbix::FrontendOptions o;
+  o.url = s.zabbix_url;
+  o.username = s.zabbix_username;
+  o.password = s.zabbix_password;
+  o.verify_tls = s.zabbix_tls_verify;
+  o.ca_file = s.zabbix_ca_file;
+  return o;
+}
+
+namespace {
+
+// The graphs line of `zpark check`.
+asio::awaitable<std::string> check_graphs(conf::Settings settings) {
+  if (!settings.graphs) co_return "Graphs: off (ZPARK_GRAPHS=false)";
+  if (settings.zabbix_username.empty())
+    co_return "Graphs: off (ZABBIX_API_TOKEN cannot open a Zabbix frontend session for chart.php; set "
+              "ZABBIX_USERNAME/ZABBIX_PASSWORD for graphs)";
+  zabbix::Frontend frontend(co_await asio::this_coro::executor, frontend_options(settings));
+  auto login = co_await frontend.login();
+  if (!login) co_return "Graphs: will fail: " + login.error().message;
+  co_return fmt::format("Graphs: on (frontend login OK as {}, last {} s)", settings.zabbix_username,
+                        settings.graph_period.count());
+}
+
+}  // namespace
+
 asio::awaitable<ZabbixCheck> check_zabbix(conf::Settings settings) {
   ZabbixCheck out;
   if (settings.zabbix_username.empty() && settings.zabbix_api_token.empty()) {
@@ -42,6 +69,7 @@ asio::awaitable<ZabbixCheck> check_zabbix(conf::Settings settings) {
     out.report = login.error().message;
     co_return out;
   }
+  out.graphs = co_await check_graphs(settings);
   if (client.uses_token()) {
     out.report = fmt::format("Zabbix {} at {}: API token OK (user {})", *version, client.url(),
                              client.user().empty() ? "unknown" : client.user());

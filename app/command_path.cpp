@@ -14,7 +14,8 @@ namespace zpark::app {
 
 namespace asio = boost::asio;
 
-CommandPath::CommandPath(asio::io_context& io, const conf::Settings& s, Api& api, AlertPath& alerts)
+CommandPath::CommandPath(asio::io_context& io, const conf::Settings& s, Api& api, AlertPath& alerts,
+                         zabbix::Frontend* frontend)
     : io_(io), settings_(s), check_timer_(io) {
   WebhookSettings ws{s.webhook_secret, s.trusted_users, s.webhook_body_limit, s.commands_off_reason()};
   if (ws.off_reason.empty()) {
@@ -25,6 +26,12 @@ CommandPath::CommandPath(asio::io_context& io, const conf::Settings& s, Api& api
     co.zabbix_retries = s.command_retries;
     co.zabbix_retry_delay = s.command_retry_delay;
     co.status_source.server_address = s.zabbix_server_address;
+    co.frontend = frontend;
+    co.graphs_off = frontend ? "" : s.graphs_off_reason();
+    co.graph_period = s.graph_period;
+    // ack / close ... without an event id, written in the thread of one of our problem alerts.
+    co.event_for_thread = [&relay = alerts.relay()](const std::string& root) { return relay.thread_event(root); };
+    co.trusted = s.trusted_users;
     runner_ = std::make_unique<tasks::CommandRunner>(io.get_executor(), *webex_, *zabbix_, alerts.relay(), co);
     alerts.on_identity([this](const spark::Identity& me) { runner_->set_bot(me); });
     if (s.trusted_users.empty())
@@ -77,15 +84,16 @@ asio::awaitable<void> CommandPath::keep_webhook() {
 // Webex disables a webhook after many failed deliveries and never re-enables it; someone may
 // delete it or change ZPARK_SERVER_URL. One pass of `zpark webhook repair`, logged.
 asio::awaitable<void> CommandPath::check_webhook() {
-  const auto want = webhook_spec(settings_);
+  const auto specs = webhook_specs(settings_);  // messages, and the cards' buttons
   std::vector<spark::WebhookInfo> hooks;
-  auto r = co_await spark::list_webhooks(*webex_, hooks, want.secret);
+  auto r = co_await spark::list_webhooks(*webex_, hooks, settings_.webhook_secret);
   if (!r.ok()) {
     webhook_problem_ = "cannot check the Webex webhook: " + r.error;
     log::warn("webhook check failed", {{"error", r.error}, {"tracking_id", r.tracking_id}});
     co_return;
   }
   std::string problem;
+  for (const auto& want : specs)
   for (auto& step : spark::plan_repair(hooks, want)) {
     spark::WebhookInfo done;
     spark::SendResult s;

@@ -10,6 +10,7 @@
 #include "conf/settings.hpp"
 #include "tasks/commands/runner.hpp"
 #include "zabbix/client.hpp"
+#include "zabbix/frontend.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -20,7 +21,9 @@ namespace zpark::app {
 
 class CommandPath {
  public:
-  CommandPath(boost::asio::io_context& io, const conf::Settings& settings, Api& api, AlertPath& alerts);
+  // `frontend`: the graph path's frontend session for `graph`; null when graphs are off.
+  CommandPath(boost::asio::io_context& io, const conf::Settings& settings, Api& api, AlertPath& alerts,
+              zabbix::Frontend* frontend = nullptr);
   void start();  // the webhook self-heal check, when commands are on and ZPARK_SERVER_URL is set
   void stop();
   // Not ready while commands are on but cannot arrive (no active webhook of ours).

@@ -64,6 +64,7 @@ AlertPath::AlertPath(asio::io_context& io, const conf::Settings& s, Api& api)
   ro.edit_on_recovery = s.edit_on_recovery;
   ro.admin_room = s.admin_room;
   ro.format.escape_message = s.escape_message;
+  if (s.cards_on()) ro.cards = spark::CardOptions{s.zabbix_url};
   relay_ = std::make_unique<tasks::Relay>(io.get_executor(), *outbox_, *sink, ro);
   add_alert_routes(api, *relay_, s.alert_body_limit);
 
@@ -73,6 +74,9 @@ AlertPath::AlertPath(asio::io_context& io, const conf::Settings& s, Api& api)
     render_metric(out, "zpark_alerts_duplicate_total", "counter", "Zabbix retries recognised and not queued again.", double(st.duplicates));
     render_metric(out, "zpark_alerts_delivered_total", "counter", "Alerts Webex accepted.", double(st.delivered));
     render_metric(out, "zpark_alerts_failed_total", "counter", "Alerts given up (final Webex refusal or too old).", double(st.failed));
+    render_metric(out, "zpark_alerts_bot_updates_skipped_total", "counter",
+                  "Zabbix updates for the bot's own acts, not sent where its reply already told them.",
+                  double(st.echoes_dropped));
     render_metric(out, "zpark_delivery_retries_total", "counter", "Send attempts that will be retried.", double(st.retries));
     render_metric(out, "zpark_webex_rate_limited_total", "counter", "429 answers from Webex.", double(st.rate_limited));
     render_metric(out, "zpark_webex_sends_total", "counter", "POST /messages calls made.", double(st.webex_sends));

@@ -3,6 +3,7 @@
 #include "app/api.hpp"
 #include "app/basic_routes.hpp"
 #include "app/command_path.hpp"
+#include "app/graph_path.hpp"
 #include "app/relay_wiring.hpp"
 #include "conf/log.hpp"
 #include "conf/version.hpp"
@@ -34,9 +35,10 @@ net::ServerLimits limits_from(const conf::Settings& s) {
 }
 
 asio::awaitable<void> stop_gracefully(asio::io_context& io, net::HttpServer& server, AlertPath& alerts,
-                                      CommandPath& commands, std::chrono::milliseconds deadline) {
+                                      CommandPath& commands, GraphPath& graphs, std::chrono::milliseconds deadline) {
   co_await server.shutdown(deadline);
   commands.stop();
+  graphs.stop();
   alerts.stop();  // what is not delivered yet stays in the outbox for the next start
   // A short drain: woken lanes and command tasks unwind while their owners still exist, so
   // few coroutine frames are left for ~io_context to destroy.
@@ -57,7 +59,8 @@ int serve(const conf::Settings& s) {
   log::Batching log_batching([&io](void (*flush)()) { asio::post(io, flush); });
   Api api(s.api_token, s.path_prefix);
   AlertPath alerts(io, s, api);
-  CommandPath commands(io, s, api, alerts);
+  GraphPath graphs(io, s, api, alerts);
+  CommandPath commands(io, s, api, alerts, graphs.frontend());
   add_basic_routes(api, {alerts.readiness(), commands.readiness()});
 
   std::shared_ptr<asio::ssl::context> tls;
@@ -68,6 +71,7 @@ int serve(const conf::Settings& s) {
   server.start();
   alerts.start();
   commands.start();
+  graphs.start();
   for (auto& a : server.addresses())
     log::info("listening", {{"address", a}, {"tls", tls ? "on" : "off"}, {"prefix", s.path_prefix}});
   log::info("zpark started", {{"version", conf::kVersion}, {"mode", s.dry_run() ? "dry-run" : "webex"}});
@@ -78,7 +82,7 @@ int serve(const conf::Settings& s) {
     if (ec || stopping) return;
     stopping = true;
     log::info("stopping", {{"signal", sig}});
-    asio::co_spawn(io, stop_gracefully(io, server, alerts, commands, s.shutdown_timeout), asio::detached);
+    asio::co_spawn(io, stop_gracefully(io, server, alerts, commands, graphs, s.shutdown_timeout), asio::detached);
   });
   io.run();
   log::info("stopped");

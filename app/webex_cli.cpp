@@ -55,35 +55,37 @@ asio::awaitable<int> list(spark::WebexClient& webex, bool as_json) {
 // `create` and `repair` alike: the plan makes exactly one active webhook of ours, with the
 // current target and secret, so running either twice changes nothing the second time.
 asio::awaitable<int> repair(spark::WebexClient& webex, const conf::Settings& s, bool creating) {
-  const auto want = webhook_spec(s);
   std::vector<WebhookInfo> hooks;
-  auto r = co_await spark::list_webhooks(webex, hooks, want.secret);
+  auto r = co_await spark::list_webhooks(webex, hooks, s.webhook_secret);
   if (!r.ok()) co_return failed("listing webhooks", r);
-  auto steps = spark::plan_repair(hooks, want);
-  if (steps.empty()) std::printf("The webhook is in order; nothing to do.\n");
-  for (auto& step : steps) {
-    WebhookInfo done;
-    switch (step.kind) {
-      case spark::RepairStep::Kind::create: {
-        auto c = co_await spark::create_webhook(webex, want, done);
-        if (!c.ok()) co_return failed("creating the webhook", c);
-        std::printf("Webhook created:\n");
-        print(done);
-        break;
-      }
-      case spark::RepairStep::Kind::update: {
-        auto u = co_await spark::update_webhook(webex, step.id, want, done);
-        if (!u.ok()) co_return failed("updating the webhook", u);
-        std::printf("Webhook %s %s (%s):\n", step.id.c_str(), creating ? "already registered, refreshed" : "repaired",
-                    step.reason.c_str());
-        print(done);
-        break;
-      }
-      case spark::RepairStep::Kind::remove: {
-        auto d = co_await spark::delete_webhook(webex, step.id);
-        if (!d.ok()) co_return failed("deleting a duplicate webhook", d);
-        std::printf("Webhook %s deleted (%s).\n", step.id.c_str(), step.reason.c_str());
-        break;
+  const auto specs = webhook_specs(s);  // its own statement: GCC bug 107288
+  for (const auto& want : specs) {
+    auto steps = spark::plan_repair(hooks, want);
+    if (steps.empty()) std::printf("The %s webhook is in order; nothing to do.\n", want.resource.c_str());
+    for (auto& step : steps) {
+      WebhookInfo done;
+      switch (step.kind) {
+        case spark::RepairStep::Kind::create: {
+          auto c = co_await spark::create_webhook(webex, want, done);
+          if (!c.ok()) co_return failed("creating the webhook", c);
+          std::printf("Webhook created:\n");
+          print(done);
+          break;
+        }
+        case spark::RepairStep::Kind::update: {
+          auto u = co_await spark::update_webhook(webex, step.id, want, done);
+          if (!u.ok()) co_return failed("updating the webhook", u);
+          std::printf("Webhook %s %s (%s):\n", step.id.c_str(), creating ? "already registered, refreshed" : "repaired",
+                      step.reason.c_str());
+          print(done);
+          break;
+        }
+        case spark::RepairStep::Kind::remove: {
+          auto d = co_await spark::delete_webhook(webex, step.id);
+          if (!d.ok()) co_return failed("deleting a duplicate webhook", d);
+          std::printf("Webhook %s deleted (%s).\n", step.id.c_str(), step.reason.c_str());
+          break;
+        }
       }
     }
   }
@@ -94,12 +96,17 @@ asio::awaitable<int> remove(spark::WebexClient& webex, const conf::Settings& s, 
   std::vector<std::string> ids{id};
   if (id == "--all-mine") {
     ids.clear();
-    const auto want = webhook_spec(s);
     std::vector<WebhookInfo> hooks;
     auto r = co_await spark::list_webhooks(webex, hooks);
     if (!r.ok()) co_return failed("listing webhooks", r);
+    auto cards = webhook_spec(s);  // the card webhook too, even with the cards off now
+    cards.name = "Zpark card actions webhook";
     for (auto& h : hooks)
-      if (h.name == want.name || h.target_url == want.target_url) ids.push_back(h.id);
+      for (const auto& want : {webhook_spec(s), cards})
+        if (h.name == want.name || h.target_url == want.target_url) {
+          ids.push_back(h.id);
+          break;
+        }
     if (ids.empty()) std::printf("No webhook of ours to delete.\n");
   }
   for (auto& one : ids) {
@@ -188,6 +195,17 @@ spark::WebhookSpec webhook_spec(const conf::Settings& s) {
   spec.target_url = url + "/api/v1/webhook";
   spec.secret = s.webhook_secret;
   return spec;
+}
+
+std::vector<spark::WebhookSpec> webhook_specs(const conf::Settings& s) {
+  std::vector<spark::WebhookSpec> specs{webhook_spec(s)};
+  if (s.cards_on()) {
+    auto cards = specs.front();
+    cards.name = "Zpark card actions webhook";
+    cards.resource = "attachmentActions";
+    specs.push_back(std::move(cards));
+  }
+  return specs;
 }
 
 int run_webex_cli(const conf::Settings& s, const std::string& verb, const std::vector<std::string>& args) {

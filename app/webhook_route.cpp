@@ -74,9 +74,17 @@ awaitable<net::Response> WebhookRoute::handle(net::Request req) {
     co_return outcome(e == spark::EnvelopeError::malformed ? "malformed" : "unsupported",
                       error(http::status::bad_request, spark::to_string(e)));
   }
-  if (env->resource != "messages") {
-    log::info("webhook call ignored: card actions are not served yet", {{"resource", env->resource}});
-    co_return outcome("ignored", json_response(http::status::ok, json::object{{"ignored", "unsupported resource"}}));
+  if (env->resource == "attachmentActions") {
+    // A card button. The envelope names only the person's id: trust is checked by the task
+    // once GET /people/{id} gave the email, after this 200 (Webex wants a quick answer).
+    if (auto first = runner_->seen(env->data_id)) {
+      log::info("webhook call repeated: already answered", {{"action", env->data_id}, {"taskid", *first}});
+      co_return outcome("duplicate", json_response(http::status::ok, json::object{{"taskid", *first}}));
+    }
+    auto taskid = tasks::new_task_id();
+    log::info("card action accepted", {{"webhook", env->id}, {"action", env->data_id}, {"taskid", taskid}});
+    runner_->start_card(std::move(*env), taskid);
+    co_return outcome("accepted", json_response(http::status::ok, json::object{{"taskid", taskid}}));
   }
   const auto& bot = runner_->bot();
   if ((!bot.id.empty() && env->person_id == bot.id) ||

@@ -1,7 +1,8 @@
 #pragma once
-// POST /api/v1/webhook: Webex calls it when someone writes to the bot. Checks, in order: body
-// length, X-Spark-Signature on the raw bytes, envelope, the bot's own messages, trust, repeats;
-// then answers 200 {"taskid"} at once and leaves the work to the command task.
+// POST /api/v1/webhook: Webex calls it when someone writes to the bot or presses a button of
+// its cards. Checks, in order: body length, X-Spark-Signature on the raw bytes, envelope, the
+// bot's own messages, trust (for a button: in the task, by the presser's email), repeats; then
+// answers 200 {"taskid"} at once and leaves the work to the command task.
 #include "app/api.hpp"
 #include "tasks/commands/runner.hpp"
 

@@ -229,6 +229,9 @@ Settings load_settings(const Environment& env, const std::optional<std::string>&
   set_number(src, "ZPARK_COMMAND_RETRIES", s.command_retries, 0, 20);
   set_seconds(src, "ZPARK_COMMAND_RETRY_DELAY", s.command_retry_delay, 1, 3600);
   set_seconds(src, "ZPARK_WEBHOOK_CHECK_INTERVAL", s.webhook_check_interval, 0, 86400);
+  set_bool(src, "ZPARK_ALERT_CARDS", s.alert_cards);
+  set_bool(src, "ZPARK_GRAPHS", s.graphs);
+  set_seconds(src, "ZPARK_GRAPH_PERIOD", s.graph_period, 60, 2 * 365 * 86400);
 
   set_string(src, "ZPARK_DATA_DIR", s.data_dir);
   if (s.data_dir.empty()) throw SettingsError("ZPARK_DATA_DIR", "is empty; name a writable directory");
@@ -250,6 +253,17 @@ std::string Settings::commands_off_reason() const {
     return "SPARK_WEBHOOK_SECRET is not set: bot commands are off (set it and register the webhook "
            "with `zpark webhook create`)";
   if (dry_run()) return "SPARK_ACCESS_TOKEN is not set (dry-run): bot commands are off";
+  return {};
+}
+
+std::string Settings::graphs_off_reason() const {
+  if (!graphs) return "ZPARK_GRAPHS=false";
+  if (dry_run()) return "SPARK_ACCESS_TOKEN is not set (dry-run)";
+  if (zabbix_username.empty())
+    return zabbix_api_token.empty()
+               ? "ZABBIX_USERNAME/ZABBIX_PASSWORD are not set"
+               : "ZABBIX_API_TOKEN cannot open a Zabbix frontend session for chart.php; set "
+                 "ZABBIX_USERNAME/ZABBIX_PASSWORD for graphs";
   return {};
 }
 
@@ -305,6 +319,9 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"ZPARK_COMMAND_RETRIES", std::to_string(s.command_retries)},
       {"ZPARK_COMMAND_RETRY_DELAY", std::to_string(s.command_retry_delay.count())},
       {"ZPARK_WEBHOOK_CHECK_INTERVAL", std::to_string(s.webhook_check_interval.count())},
+      {"ZPARK_ALERT_CARDS", s.cards_on() ? "true" : s.alert_cards ? "true (off: bot commands are off)" : "false"},
+      {"ZPARK_GRAPHS", flag(s.graphs)},
+      {"ZPARK_GRAPH_PERIOD", std::to_string(s.graph_period.count())},
       {"ZPARK_DATA_DIR", s.data_dir},
       {"ZPARK_FSYNC", flag(s.fsync)},
       {"ZPARK_ALERT_MAX_AGE", std::to_string(s.alert_max_age.count())},

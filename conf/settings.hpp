@@ -59,6 +59,11 @@ struct Settings {
   unsigned command_retries = 3;                    // ZPARK_COMMAND_RETRIES: Zabbix retries per command
   std::chrono::seconds command_retry_delay{15};    // ZPARK_COMMAND_RETRY_DELAY: first wait, then doubling
   std::chrono::seconds webhook_check_interval{300};  // ZPARK_WEBHOOK_CHECK_INTERVAL: self-heal; 0 = off
+  bool alert_cards = true;                         // ZPARK_ALERT_CARDS: buttons on problem alerts
+
+  // Graphs (a PNG from the Zabbix frontend in each problem alert's thread, and `graph`)
+  bool graphs = true;                              // ZPARK_GRAPHS: needs ZABBIX_USERNAME/PASSWORD
+  std::chrono::seconds graph_period{3600};         // ZPARK_GRAPH_PERIOD: time span of alert graphs
 
   // Outbox and delivery
   std::string data_dir = "zpark-data";   // ZPARK_DATA_DIR
@@ -74,6 +79,12 @@ struct Settings {
   bool dry_run() const { return spark_token.empty(); }
   // Why the bot commands are off (empty when they are on).
   std::string commands_off_reason() const;
+  // Problem alerts get a card with buttons: ZPARK_ALERT_CARDS and the bot commands both on
+  // (a button is a command; without the webhook nobody would hear it).
+  bool cards_on() const { return alert_cards && commands_off_reason().empty(); }
+  // Why graphs are off (empty when on): ZPARK_GRAPHS=false, dry-run, or no frontend login
+  // (an API token alone cannot open a frontend session).
+  std::string graphs_off_reason() const;
 };
 
 using Environment = std::map<std::string, std::string>;

@@ -33,6 +33,7 @@ json::object to_json(const Alert& a) {
   opt("update_message", a.update_message);
   opt("update_user", a.update_user);
   opt("parent_id", a.parent_id);
+  opt("card", a.card);
   if (!a.tags.empty()) {
     json::array tags;
     for (auto& [t, v] : a.tags) tags.push_back(json::object{{"tag", t}, {"value", v}});
@@ -68,6 +69,7 @@ Alert alert_from_json(const json::value& v) {
   a.update_message = str("update_message");
   a.update_user = str("update_user");
   a.parent_id = str("parent_id");
+  a.card = str("card");
   if (auto* t = o.if_contains("tags"); t && t->is_array())
     for (auto& item : t->get_array())
       if (item.is_object()) {

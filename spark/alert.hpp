@@ -24,6 +24,8 @@ struct Alert {
   std::string update_action, update_message, update_user;
   std::vector<std::pair<std::string, std::string>> tags;
   std::string parent_id;          // reply only: the thread to answer in
+  std::string card;               // reply only: an adaptive card (JSON text) attached; the
+                                  // message is then its fallback text (spark/cards.hpp)
 
   bool to_person() const { return to.find('@') != std::string::npos; }
   // The original's answer text: subject, blank line, message.

@@ -657,6 +657,40 @@ void parse_maintenance(std::string_view source, const std::vector<Token>& toks, 
   }
 }
 
+constexpr std::string_view kGraphExample = "graph db01 system.cpu.load 6h";
+
+// graph HOST ITEM [PERIOD]
+void parse_graph(const std::vector<Token>& toks, bool closed, Command& c) {
+  c.kind = Command::Kind::graph;
+  if (!closed) {
+    c.problem = "a double quote is not closed";
+    return;
+  }
+  if (toks.size() < 3) {
+    c.problem = "write the host and the item (its key or name) after graph, for example " + std::string(kGraphExample);
+    return;
+  }
+  c.host = toks[1].text;
+  std::size_t end = toks.size();
+  const Token& last = toks.back();
+  if (toks.size() > 3 && !last.quoted) {
+    if (auto seconds = parse_duration(last.text)) {
+      if (*seconds < 60 || *seconds > 730 * 86400) {
+        c.problem = "the period must be from 1m to 730d, written like 30m, 6h, 1d or 1w";
+        return;
+      }
+      c.duration = *seconds;
+      --end;
+    }
+  }
+  for (std::size_t i = 2; i < end; ++i) {
+    if (i > 2) c.name += ' ';
+    c.name += toks[i].text;
+  }
+  if (c.host.empty() || c.name.empty())
+    c.problem = "write the host and the item (its key or name) after graph, for example " + std::string(kGraphExample);
+}
+
 }  // namespace
 
 ChatMessage chat_message_from_json(const json::value& v) {
@@ -700,6 +734,7 @@ const char* to_string(Command::Kind kind) {
     case Command::Kind::maintenance_create: return "maintenance create";
     case Command::Kind::maintenance_list: return "maintenance list";
     case Command::Kind::maintenance_end: return "maintenance end";
+    case Command::Kind::graph: return "graph";
     case Command::Kind::unknown: return "unknown";
   }
   return "unknown";
@@ -758,6 +793,10 @@ Command parse_command(std::string_view normalised, std::string_view original) {
   }
   if (w0 == "maintenance") {
     parse_maintenance(source, toks, closed, c);
+    return c;
+  }
+  if (w0 == "graph") {
+    parse_graph(toks, closed, c);
     return c;
   }
   if (w0 != "show" || toks.size() < 2 || toks[1].quoted) return c;

@@ -65,6 +65,7 @@ struct Command {
     help, show_issues, show_status, show_host,
     ack, unack, close, comment,                                  // act on a problem event
     maintenance_create, maintenance_list, maintenance_end,
+    graph,                                                       // graph HOST ITEM [PERIOD]
     unknown
   } kind = Kind::unknown;
   // show issues filters; maintenance host|group NAME: the NAME (original case kept)
@@ -79,7 +80,7 @@ struct Command {
   // ack / unack / close / comment: the user's words (case kept, may be empty but for
   // comment); maintenance: the reason (may be empty).
   std::string message;
-  std::int64_t duration = 0;  // maintenance host|group: seconds
+  std::int64_t duration = 0;  // maintenance host|group: seconds; graph: the period (0: default)
   // A bad argument of a known command: `kind` says which command was recognised, `problem`
   // what is wrong ("limit must be a number from 1 to 50"). Answer
   // unknown_reply(caller, problem) and do not ask Zabbix. Empty for a plain unknown command.
@@ -109,6 +110,9 @@ bool is_event_command(Command::Kind kind);
 // `maintenance host NAME DURATION [reason]`, `maintenance group NAME DURATION [reason]`: NAME
 // is the words up to the first duration (or one quoted name), DURATION from 5m to 30d, the
 // reason the rest of the line as written. `maintenance list`, `maintenance end ID`.
+// `graph HOST ITEM [PERIOD]`: HOST in `host` (one word or quoted), ITEM (a key or a name; the
+// words after HOST, or one quoted name) in `name`, PERIOD (1m to 730d, like 30m, 6h, 1d) in
+// `duration` when the last word is one.
 Command parse_command(std::string_view normalised, std::string_view original);
 
 }  // namespace zpark::spark

@@ -363,6 +363,8 @@ std::string help_reply(const Caller& caller, std::string_view contact_info) {
       "`maintenance host db01 2h disk swap`\n"
       "- `maintenance list`: active and planned maintenances; `maintenance end ID` ends one made "
       "here\n"
+      "- `graph HOST ITEM [PERIOD]`: a graph of a numeric item (its key or name) of the last "
+      "hour, or of PERIOD (like 30m, 6h, 7d). For example: `graph db01 system.cpu.load 6h`\n"
       "\n"
       "Written as a reply in an alert's thread, ack, unack, close and comment need no event id. "
       "Zabbix records what you do with your name.\n"
@@ -663,6 +665,56 @@ std::string unknown_reply(const Caller& caller, std::string_view problem) {
   else
     out += "I can't do that: " + field(problem, 400) + ". Write **help** to see what I can do.";
   return one_message(std::move(out));
+}
+
+std::string graph_lookup_reply(const Caller& caller, const zabbix::GraphLookup& lookup,
+                               std::string_view asked_host, std::string_view asked_item) {
+  std::string out = greeting(caller);
+  using Outcome = zabbix::GraphLookup::Outcome;
+  const std::string host = "**" + field(lookup.host.empty() ? asked_host : std::string_view(lookup.host), 200) + "**";
+  switch (lookup.outcome) {
+    case Outcome::no_host:
+      out += "I can't find a host named **" + field(asked_host, 200) + "** in Zabbix.";
+      break;
+    case Outcome::no_item:
+      out += "I can't find an item \"" + field(asked_item, 200) + "\" on " + host + ".";
+      break;
+    case Outcome::not_numeric:
+      out += "The items matching \"" + field(asked_item, 200) + "\" on " + host +
+             " are not numeric, so there is no graph to draw.";
+      break;
+    case Outcome::found:
+      out += "Found " + host + ".";
+      break;
+  }
+  if (lookup.outcome != Outcome::found && lookup.outcome != Outcome::no_host && !lookup.other.empty()) {
+    out += lookup.outcome == Outcome::no_item ? " Its numeric items include: " : " They are: ";
+    for (std::size_t i = 0; i < lookup.other.size(); ++i)
+      out += (i ? ", " : "") + field(lookup.other[i], 120);
+    out += ".";
+  }
+  return one_message(std::move(out));
+}
+
+std::string graph_caption(const std::vector<zabbix::GraphItem>& items, std::int64_t period_seconds) {
+  std::string out;
+  bool one_host = !items.empty();
+  for (const auto& i : items)
+    if (i.host != items.front().host) one_host = false;
+  if (one_host && !items.front().host.empty()) out += "**" + field(items.front().host, 200) + "**: ";
+  constexpr std::size_t shown = 4;
+  for (std::size_t i = 0; i < items.size() && i < shown; ++i) {
+    if (i) out += ", ";
+    if (!one_host && !items[i].host.empty()) out += field(items[i].host, 100) + ": ";
+    out += field(items[i].name.empty() ? items[i].key : items[i].name, 200);
+  }
+  if (items.size() > shown) out += " and " + std::to_string(items.size() - shown) + " more";
+  out += " (last " + format_age(period_seconds) + ")";
+  return one_message(std::move(out));
+}
+
+std::string graph_failed_reply(const Caller& caller, std::string_view why) {
+  return one_message(greeting(caller) + "I could not make that graph: " + field(why, 600) + ".");
 }
 
 std::string zabbix_trouble_reply(const Caller& caller, std::string_view contact_info) {

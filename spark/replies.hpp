@@ -3,6 +3,7 @@
 // so it cannot break the layout or mention anyone; every reply fits one message (7439 bytes),
 // cut with a note when needed. Pure functions.
 #include "zabbix/action_data.hpp"
+#include "zabbix/graph_data.hpp"
 #include "zabbix/report_data.hpp"
 
 #include <cstdint>
@@ -62,6 +63,16 @@ std::string unknown_reply(const Caller& caller, std::string_view problem);
 std::string zabbix_trouble_reply(const Caller& caller, std::string_view contact_info);
 // Retries exhausted: gave up; names the contact when set.
 std::string zabbix_gave_up_reply(const Caller& caller, std::string_view contact_info);
+
+// graph HOST ITEM: no such host, no such item, or only non-numeric items (one line, with a
+// few item keys of that host when known). `asked_host`/`asked_item` as the user wrote them.
+std::string graph_lookup_reply(const Caller& caller, const zabbix::GraphLookup& lookup,
+                               std::string_view asked_host, std::string_view asked_item);
+// The caption of a graph image: "**db01**: CPU load, Load average (last 6h)". Items of one host
+// name it once. At most a few names, then "and N more".
+std::string graph_caption(const std::vector<zabbix::GraphItem>& items, std::int64_t period_seconds);
+// graph HOST ITEM when the image could not be made or sent: one line with the reason.
+std::string graph_failed_reply(const Caller& caller, std::string_view why);
 
 // "5m", "3h 12m", "2d 4h"; "45s" under a minute, "0s" for negative ages (clock skew).
 std::string format_age(std::int64_t seconds);

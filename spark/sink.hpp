@@ -12,6 +12,7 @@ struct OutMessage {
   std::string to;         // email (toPersonEmail) when it has '@', else roomId
   std::string markdown;
   std::string parent_id;  // thread root, optional
+  std::string card;       // an adaptive card's JSON (optional); markdown is then its fallback
 };
 
 struct SendResult {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <random>
 #include <cstdio>
 
 namespace zpark::spark {
@@ -95,7 +96,23 @@ awaitable<SendResult> WebexClient::send(OutMessage m) {
   json::object body{{"markdown", m.markdown}};
   body[m.to.find('@') != std::string::npos ? "toPersonEmail" : "roomId"] = m.to;
   if (!m.parent_id.empty()) body["parentId"] = m.parent_id;
+  if (!m.card.empty()) {
+    boost::system::error_code ec;
+    auto content = json::parse(m.card, ec);
+    if (!ec && content.is_object())
+      body["attachments"] = json::array{json::object{{"contentType", "application/vnd.microsoft.card.adaptive"},
+                                                     {"content", std::move(content)}}};
+  }
   net::RequestSpec spec{http::verb::post, "/messages", json::serialize(body)};  // not inline: GCC bug 107288
+  co_return co_await call(std::move(spec), nullptr);
+}
+
+awaitable<SendResult> WebexClient::upload(FileMessage m) {
+  static std::mt19937_64 rng{std::random_device{}()};
+  const auto fields = file_message_fields(m);
+  std::string boundary = multipart_boundary(rng(), rng());
+  net::RequestSpec spec{http::verb::post, "/messages", multipart_body(boundary, fields, m.file),
+                        "multipart/form-data; boundary=" + boundary};
   co_return co_await call(std::move(spec), nullptr);
 }
 
@@ -125,8 +142,9 @@ awaitable<SendResult> DryRunSink::send(OutMessage m) {
   r.status = 200;
   r.message_id = fmt::format("dry-run-{}", next_++);
   r.room_id = "dry-run-room";
-  std::string line = fmt::format("dry-run: would send to={} parent={} id={}\n{}\n---\n", m.to,
-                                 m.parent_id.empty() ? "-" : m.parent_id, r.message_id, m.markdown);
+  std::string line = fmt::format("dry-run: would send to={} parent={} id={}{}\n{}\n---\n", m.to,
+                                 m.parent_id.empty() ? "-" : m.parent_id, r.message_id,
+                                 m.card.empty() ? "" : " with a card", m.markdown);
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
   co_return r;

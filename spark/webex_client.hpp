@@ -1,6 +1,7 @@
 #pragma once
 // The Webex REST API calls Zpark makes, over the shared keep-alive HTTPS pool.
 #include "net/http_client.hpp"
+#include "spark/multipart.hpp"
 #include "spark/sink.hpp"
 
 #include <boost/json/value.hpp>
@@ -21,6 +22,8 @@ class WebexClient final : public MessageSink {
   boost::asio::awaitable<SendResult> send(OutMessage message) override;
   boost::asio::awaitable<SendResult> edit(std::string message_id, std::string room_id,
                                           std::string markdown) override;
+  // POST /messages as multipart/form-data with one file (a graph image). Errors as in send().
+  boost::asio::awaitable<SendResult> upload(FileMessage message);
   // GET /people/me: proves the token. On failure `error` says what to do.
   boost::asio::awaitable<SendResult> who_am_i(Identity& out);
 

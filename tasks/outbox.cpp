@@ -81,6 +81,11 @@ CREATE TABLE write_probe (
   at_ms INTEGER NOT NULL
 );
 )sql"},
+    // 3 -> 4: a command written in an alert's thread names its root message; finding that
+    // root's event must not scan every thread root kept for a month.
+    {R"sql(
+CREATE INDEX threads_message ON threads (message_id);
+)sql"},
 };
 constexpr std::int64_t schema_version = std::size(migrations);
 
@@ -276,6 +281,7 @@ struct Outbox::Impl {
         select_thread(db,
                       "SELECT message_id, room_id, markdown FROM threads "
                       "WHERE event_id = ?1 AND recipient = ?2"),
+        select_thread_event(db, "SELECT event_id FROM threads WHERE message_id = ?1 LIMIT 1"),
         prune_tasks(db,
                     "DELETE FROM tasks WHERE state IN ('delivered', 'failed') "
                     "AND finished_at_ms < ?1"),
@@ -296,7 +302,7 @@ struct Outbox::Impl {
   sqlite::Db db;
   sqlite::Transaction::Statements txn;
   sqlite::Stmt find_dedup, upsert_dedup, insert_task, select_pending, select_task, set_attempts,
-      finish, upsert_thread, select_thread, prune_tasks, prune_threads, prune_dedup, count_states, probe;
+      finish, upsert_thread, select_thread, select_thread_event, prune_tasks, prune_threads, prune_dedup, count_states, probe;
 };
 
 Outbox::Outbox(OutboxOptions opts) {
@@ -426,6 +432,12 @@ std::optional<Outbox::ThreadRoot> Outbox::thread(const std::string& event_id,
   auto c = impl_->select_thread(event_id, recipient);
   if (!c.next()) return std::nullopt;
   return ThreadRoot{c.text(0), c.text(1), c.text(2)};
+}
+
+std::optional<std::string> Outbox::thread_event(const std::string& root_message_id) const {
+  auto c = impl_->select_thread_event(root_message_id);
+  if (!c.next()) return std::nullopt;
+  return c.text(0);
 }
 
 std::size_t Outbox::prune(std::int64_t cutoff_ms) {

@@ -96,6 +96,9 @@ public:
                        const std::string& message_id, const std::string& room_id,
                        const std::string& markdown, std::int64_t now_ms);
   std::optional<ThreadRoot> thread(const std::string& event_id, const std::string& recipient) const;
+  // The event whose thread starts at that Webex message (a command written in the thread
+  // names it as its parent); nullopt when it is not one of our thread roots (or was pruned).
+  std::optional<std::string> thread_event(const std::string& root_message_id) const;
 
   // Deletes tasks finished before cutoff_ms, thread roots remembered before it and dedup
   // entries accepted before it; returns the number of tasks deleted. Pending tasks stay.

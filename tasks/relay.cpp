@@ -185,6 +185,16 @@ void Relay::prepare(Queued& t) {
   }
   if (t.delivery.parts_sent == 0)
     t.delivery.parent_id = t.alert.kind == AlertKind::reply ? t.alert.parent_id : t.root ? t.root->message_id : "";
+  // Zabbix's notice of an ack (close, comment) the bot just made for a user: in the room where
+  // the bot's reply told it, it is recorded delivered without being sent.
+  if (t.alert.kind == AlertKind::update && t.delivery.parts_sent == 0) {
+    const std::string room = t.root ? t.root->room_id : t.alert.to_person() ? "" : t.alert.to;
+    if (bot_updates_.is_echo(t.alert.event_id, room, t.alert.update_message, clock_.now_ms())) {
+      t.echo = true;
+      t.delivery.parts_sent = t.delivery.parts;
+      t.delivery.phase = Delivery::Phase::recording_delivered;
+    }
+  }
 }
 
 awaitable<void> Relay::deliver(std::string key) {
@@ -225,6 +235,7 @@ awaitable<void> Relay::deliver(std::string key) {
         // Built in its own statement: GCC 12 destroys brace-built temporaries in a co_await
         // expression twice (GCC bug 107288).
         spark::OutMessage message{task.alert.to, task.parts[task.delivery.parts_sent], task.delivery.parent_id};
+        if (task.delivery.parts_sent == 0) message.card = task.alert.card;
         auto r = co_await sink_.send(std::move(message));
         answer = Answer::sent(std::move(r));
         break;
@@ -272,7 +283,29 @@ awaitable<Answer> Relay::record_delivered(std::string key) {
     co_return Answer::record_failed(why);
   }
   ++stats_.delivered;
+  if (t.echo) {
+    ++stats_.echoes_dropped;
+    log::debug("update not sent: the bot's reply already told it",
+               {{"taskid", t.taskid}, {"to", t.alert.to}, {"event", t.alert.event_id}});
+    co_return Answer::recorded();
+  }
   log::debug("delivered", {{"taskid", t.taskid}, {"to", t.alert.to}, {"kind", spark::to_string(t.alert.kind)}});
+  if (t.alert.kind == AlertKind::problem && opts_.cards && !t.alert.event_id.empty() && !d.first_id.empty()) {
+    // The buttons come as a reply under the problem message, queued only now: the alert never
+    // waits for its card, and a card that cannot be stored or sent costs nothing but itself.
+    std::vector<spark::Alert> card;  // its own statement: GCC bug 107288
+    card.push_back(spark::problem_card_reply(t.alert, d.first_id, *opts_.cards));
+    asio::co_spawn(ex_, accept(std::move(card)), [event = t.alert.event_id](std::exception_ptr e, std::vector<Accepted>) {
+      if (e) log::warn("cannot queue the card of a problem alert", {{"event", event}});
+    });
+  }
+  if (t.alert.kind == AlertKind::problem && !d.first_id.empty() && on_problem_delivered_) {
+    try {
+      on_problem_delivered_(t.alert, d.first_id, d.room_id);
+    } catch (const std::exception& e) {
+      log::warn("problem-delivered hook failed", {{"taskid", t.taskid}, {"error", e.what()}});
+    }
+  }
   if (t.alert.kind == AlertKind::recovery && opts_.edit_on_recovery && t.root) {
     auto root = *t.root;  // the lane's deque may change while we wait
     auto event = t.alert.event_id;
@@ -351,6 +384,15 @@ awaitable<void> Relay::probe_outbox() {
     wait_ms = std::min<std::int64_t>(wait_ms * 2, opts_.retry.record_cap.count());
   }
   probe_timer_ = nullptr;
+}
+
+std::optional<std::string> Relay::thread_event(const std::string& root_message_id) const {
+  try {
+    return outbox_.thread_event(root_message_id);
+  } catch (const std::exception& e) {
+    log::warn("cannot read the outbox's thread roots", {{"message", root_message_id}, {"error", e.what()}});
+    return std::nullopt;
+  }
 }
 
 void Relay::pause_all(std::chrono::milliseconds d) {

@@ -8,9 +8,11 @@
 // task's Delivery state, the last answer and the time; this file only carries it out. Time
 // comes from one injected Clock, so tests run pauses, backoff and ages in simulated time.
 #include "spark/alert.hpp"
+#include "spark/cards.hpp"
 #include "spark/message_format.hpp"
 #include "spark/sink.hpp"
 #include "tasks/alert_keys.hpp"
+#include "tasks/bot_updates.hpp"
 #include "tasks/clock.hpp"
 #include "tasks/outbox.hpp"
 #include "tasks/retry_policy.hpp"
@@ -20,6 +22,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <deque>
+#include <functional>
 #include <optional>
 #include <random>
 #include <unordered_map>
@@ -33,11 +36,14 @@ struct RelayOptions {
   RetryPolicy retry;
   std::chrono::hours keep_history{24 * 30};  // delivered/failed tasks and thread roots
   spark::FormatOptions format;               // ZPARK_ESCAPE_MESSAGE
+  // ZPARK_ALERT_CARDS: after each problem message, a card with buttons in its thread.
+  std::optional<spark::CardOptions> cards;
 };
 
 struct RelayStats {
   std::uint64_t accepted = 0, duplicates = 0, delivered = 0, failed = 0, retries = 0, rate_limited = 0;
   std::uint64_t webex_sends = 0, commits = 0;
+  std::uint64_t echoes_dropped = 0;  // Zabbix updates for the bot's own acts, already told by its reply
   std::size_t queued = 0;  // in lanes, not yet delivered
   std::size_t lanes = 0;
   bool paused = false;     // derived in stats() from the pause deadline
@@ -66,6 +72,20 @@ class Relay {
   std::chrono::steady_clock::time_point paused_until() const;
   void pause_all(std::chrono::milliseconds d);
   std::optional<Task> find(const std::string& taskid) const { return outbox_.find(taskid); }
+  // Called once a problem alert's first message is recorded delivered, with that message's id
+  // and room (the root of the alert's thread). It must not wait: start slow work (a graph) on
+  // the executor. An exception it throws is logged, never the delivery's concern.
+  using ProblemDelivered =
+      std::function<void(const spark::Alert& alert, const std::string& message_id, const std::string& room_id)>;
+  void on_problem_delivered(ProblemDelivered fn) { on_problem_delivered_ = std::move(fn); }
+  // The event of the problem alert whose Webex message `root_message_id` is (the root of its
+  // thread); nullopt when it is none of ours or the outbox cannot be read.
+  std::optional<std::string> thread_event(const std::string& root_message_id) const;
+  // The bot is about to write `message` on `event_id` for a user answered in `room_id`:
+  // Zabbix's update alert carrying that message is not delivered to that room (bot_updates.hpp).
+  void expect_bot_update(std::string event_id, std::string room_id, std::string message) {
+    bot_updates_.expect(std::move(event_id), std::move(room_id), std::move(message), clock_.now_ms());
+  }
 
  private:
   // A task in its lane, with how far its delivery got.
@@ -78,6 +98,7 @@ class Relay {
     spark::Alert alert;
     std::vector<std::string> parts;
     std::optional<Outbox::ThreadRoot> root;  // update/recovery: the problem's message
+    bool echo = false;  // an update the bot's reply already told: recorded, not sent
   };
   struct Lane {
     std::deque<Queued> queue;
@@ -116,7 +137,9 @@ class Relay {
   boost::asio::steady_timer* probe_timer_ = nullptr;  // while probe_outbox runs
   std::mt19937_64 rng_{std::random_device{}()};
   RelayStats stats_;
+  BotUpdates bot_updates_;
   boost::asio::steady_timer housekeeping_timer_;
+  ProblemDelivered on_problem_delivered_;
 };
 
 }  // namespace zpark::tasks

@@ -12,6 +12,8 @@
 #include "tasks/relay.hpp"
 #include "zabbix/actions.hpp"
 #include "zabbix/client.hpp"
+#include "zabbix/frontend.hpp"
+#include "zabbix/graphs.hpp"
 #include "zabbix/reports.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -26,6 +28,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace zpark::tasks {
 
@@ -40,6 +43,17 @@ struct CommandOptions {
   // the alert Zpark posted as that thread's root message, or nullopt when the root is not one
   // of Zpark's alerts (or is forgotten). Unset: such commands are asked for the event id.
   std::function<std::optional<std::string>(const std::string& root_message_id)> event_for_thread;
+  // SPARK_TRUSTED_USERS, for card buttons: their webhook names only the person's id, so trust
+  // is checked by the task once GET /people/{id} gave the email (messages: by the route).
+  std::vector<std::string> trusted;
+  // A second press of the same button (same event, action and comment) within this window is
+  // the same press: Webex users double-click, and Zabbix would record the message twice.
+  std::chrono::seconds press_window{120};
+  // `graph HOST ITEM`: the frontend session that draws the image; null when graphs are off
+  // (then `graphs_off` says why). `graph_period` when the command gives none.
+  zabbix::Frontend* frontend = nullptr;
+  std::string graphs_off;
+  std::chrono::seconds graph_period{3600};
 };
 
 class CommandRunner {
@@ -55,6 +69,9 @@ class CommandRunner {
   std::optional<std::string> seen(const std::string& message_id) const { return seen_.find(message_id); }
   // Starts the command task for a trusted envelope; `taskid` is what the route answered.
   void start(spark::Envelope envelope, std::string taskid);
+  // Starts the task of a card button (attachmentActions/created) after signature and envelope;
+  // it reads the action, checks trust, then acts as the command would.
+  void start_card(spark::Envelope envelope, std::string taskid);
   // Commands waiting to retry Zabbix end; what is being answered right now finishes.
   void stop();
 
@@ -63,7 +80,16 @@ class CommandRunner {
 
  private:
   boost::asio::awaitable<void> run(spark::Envelope envelope, std::string taskid);
+  boost::asio::awaitable<void> run_card(spark::Envelope envelope, std::string taskid);
+  // GET `target` with the retries of a message fetch; nullopt when it cannot be had (logged,
+  // naming `what`).
+  boost::asio::awaitable<std::optional<boost::json::value>> fetch_json(std::string target, std::string what,
+                                                                      std::string taskid);
   boost::asio::awaitable<std::optional<spark::ChatMessage>> fetch_message(std::string id, std::string taskid);
+  // Asks Zabbix (retrying) and replies to `asked`: the common end of commands and buttons.
+  boost::asio::awaitable<void> execute(spark::Command command, spark::Caller caller, spark::ChatMessage asked,
+                                       std::string taskid);
+  void start_task(boost::asio::awaitable<void> task, const std::string& taskid);
   boost::asio::awaitable<bool> ensure_bot();
   // `asked_at` (unix seconds) is when the command came, the same on every attempt; `retry`
   // says an earlier attempt may have reached Zabbix (write commands then find what it did).
@@ -71,6 +97,9 @@ class CommandRunner {
                                                              std::int64_t asked_at, bool retry);
   boost::asio::awaitable<std::string> display_name(std::string person_id);
   boost::asio::awaitable<void> reply(const spark::ChatMessage& asked, std::string markdown);
+  // graph HOST ITEM [PERIOD]: the PNG uploaded into the asker's room (and thread), or one line
+  // saying why not.
+  boost::asio::awaitable<void> graph(spark::ChatMessage asked, spark::Command command, spark::Caller caller);
   boost::asio::awaitable<void> sleep(std::chrono::milliseconds d);
   void count(const std::string& command, const std::string& outcome) { ++counts_[{command, outcome}]; }
 
@@ -81,6 +110,7 @@ class CommandRunner {
   CommandOptions opts_;
   spark::Identity bot_;
   RecentIds seen_;
+  std::map<std::string, std::int64_t> presses_;  // "event|action|comment" -> unix seconds pressed
   bool stopping_ = false;
   std::set<boost::asio::steady_timer*> sleeping_;  // to wake them at stop
   std::map<std::pair<std::string, std::string>, std::uint64_t> counts_;

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "test/support/emulator.hpp"
+#include "test/support/fake_zabbix.hpp"
 #include "test/support/http.hpp"
 #include "test/support/process.hpp"
 
@@ -137,6 +138,65 @@ struct Setup {
       if (str(r, "method") == "GET" && str(r, "path").starts_with("/v1/messages/")) ++n;
     return n;
   }
+  // A problem alert as Zabbix's media type posts it; returns the message the bot posted for it.
+  json::value alert_problem(const std::string& eventid, const std::string& to = "alice@example.com") {
+    json::object a{{"to", to}, {"subject", "Problem: Disk full on db01"}, {"message", "Disk is 99% full"},
+                   {"event_id", eventid}, {"event_value", "1"}, {"update_status", "0"}, {"severity", "High"},
+                   {"nseverity", "4"}, {"host", "db01"}, {"trigger_id", "13001"}};
+    auto r = request(addr, verb::post, "/api/v1/alert", json::serialize(a), {{"Token", "api-token"}});
+    BOOST_REQUIRE_MESSAGE(r.status == 200u, r.body);
+    json::value root;
+    BOOST_REQUIRE_MESSAGE(eventually([&] {
+                            for (auto& m : emu.messages())
+                              if (str(m, "personId") == bot_id && has_text(m, "Disk full on db01") &&
+                                  str(m, "parentId").empty())
+                                root = m;
+                            return !root.is_null();
+                          }),
+                          "the alert was not posted; zpark log:\n" + zpark->log());
+    return root;
+  }
+  static bool has_text(const json::value& m, const std::string& part) {
+    return str(m, "markdown").find(part) != std::string::npos;
+  }
+  // The bot's messages whose markdown contains `part`, oldest first.
+  json::array replies_with(const std::string& part) {
+    json::array out;
+    for (auto& m : replies())
+      if (has_text(m, part)) out.push_back(m);
+    return out;
+  }
+  // The card the bot posted in the thread of `root`, or null.
+  json::value card_of(const json::value& root) {
+    for (auto& m : emu.messages())
+      if (str(m, "personId") == bot_id && str(m, "parentId") == str(root, "id") && m.as_object().contains("attachments"))
+        return m;
+    return nullptr;
+  }
+  json::value wait_card(const json::value& root) {
+    json::value card;
+    BOOST_REQUIRE_MESSAGE(eventually([&] { return !(card = card_of(root)).is_null(); }), "no card; zpark log:\n" + zpark->log());
+    return card;
+  }
+  // Someone presses a button of `card`: the action stored in the emulator, and its signed
+  // attachmentActions webhook delivered to zpark. Returns zpark's answer.
+  Reply press(const json::value& card, json::object inputs, const std::string& email = "alice@example.com",
+              const std::string& name = "Alice Example") {
+    auto action = emu.seed_attachment_action(json::serialize(json::object{
+        {"messageId", str(card, "id")}, {"personEmail", email}, {"displayName", name}, {"inputs", std::move(inputs)}}));
+    last_action = json::value(action);
+    return deliver_action(last_action);
+  }
+  Reply deliver_action(const json::value& action) {
+    json::object data{{"id", str(action, "id")}, {"type", "submit"}, {"messageId", str(action, "messageId")},
+                      {"personId", str(action, "personId")}, {"roomId", str(action, "roomId")},
+                      {"created", str(action, "created")}};
+    auto body = json::serialize(json::object{{"id", "WEBHOOK-2"}, {"name", "Zpark card actions"},
+                                             {"resource", "attachmentActions"}, {"event", "created"},
+                                             {"actorId", str(action, "personId")}, {"data", data}});
+    return call(body, hmac_sha1_hex(kSecret, body));
+  }
+  json::value last_action;
   json::object group_message(const std::string& from, const std::string& shown_name, const std::string& rest,
                              const std::string& room = "GROUP-ROOM-1") {
     return {{"personEmail", from},
@@ -479,8 +539,9 @@ BOOST_AUTO_TEST_CASE(webex_delivers_through_the_webhook_zpark_registered) {
   BOOST_TEST(has(created, "/api/v1/webhook"));
   run_command(cli + " webhook create");  // twice: no duplicate
   auto listed = json::parse(run_command(cli + " webhook list --json"));
-  BOOST_REQUIRE(listed.as_array().size() == 1u);
-  BOOST_TEST(str(listed.as_array()[0], "targetUrl") == "http://127.0.0.1:" + std::to_string(port) + "/api/v1/webhook");
+  BOOST_REQUIRE(listed.as_array().size() == 2u);  // messages, and attachmentActions for the cards
+  for (auto& h : listed.as_array())
+    BOOST_TEST(str(h, "targetUrl") == "http://127.0.0.1:" + std::to_string(port) + "/api/v1/webhook");
   BOOST_TEST(!has(run_command(cli + " webhook list"), kSecret));
 
   Process zpark({env_or_fail("ZPARK_BIN"), "serve"}, env, dir.path() + "/zpark.log");
@@ -510,6 +571,159 @@ BOOST_AUTO_TEST_CASE(webex_delivers_through_the_webhook_zpark_registered) {
   BOOST_TEST(replies.size() == 1u);
   zpark.signal(SIGTERM);
   BOOST_TEST(zpark.wait_exit(10s) == 0);
-  run_command(cli + " webhook delete " + str(listed.as_array()[0], "id"));
+  run_command(cli + " webhook delete --all-mine");
   BOOST_TEST(json::parse(run_command(cli + " webhook list --json")).as_array().size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(ack_alone_in_an_alerts_thread_acknowledges_that_alerts_event) {
+  FakeZabbix zabbix;
+  zabbix.add_event({.eventid = "8812"});
+  Setup s(Env{{"ZABBIX_SERVER_URL", zabbix.url()}});
+  auto root = s.alert_problem("8812");
+  auto m = s.seed({{"personEmail", "alice@example.com"}, {"displayName", "Alice Example"}, {"text", "ack"},
+                   {"roomId", str(root, "roomId")}, {"parentId", str(root, "id")}});
+  BOOST_TEST(s.deliver(m).status == 200u);
+  BOOST_REQUIRE_MESSAGE(s.eventually([&] { return !s.replies_with("Acknowledged").empty(); }), s.zpark->log());
+  auto reply = s.replies_with("Acknowledged").front();
+  BOOST_TEST(str(reply, "parentId") == str(root, "id"));  // answered in the alert's thread
+  BOOST_TEST(has(markdown(reply), "8812"));
+  auto acks = zabbix.calls("event.acknowledge");
+  BOOST_REQUIRE(acks.size() == 1u);
+  BOOST_TEST(json::serialize(acks[0].params.at("eventids")) == R"(["8812"])");
+  BOOST_TEST((acks[0].params.at("action").to_number<int>() & 2) == 2);
+  BOOST_TEST(has(str(acks[0].params, "message"), "Alice Example <alice@example.com> via Webex"));
+  BOOST_TEST(zabbix.event("8812").acknowledged);
+}
+
+BOOST_AUTO_TEST_CASE(ack_alone_in_a_thread_that_is_not_an_alert_asks_for_the_event_id) {
+  FakeZabbix zabbix;
+  Setup s(Env{{"ZABBIX_SERVER_URL", zabbix.url()}});
+  auto root = s.seed({{"personEmail", "alice@example.com"}, {"text", "something"}});
+  s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "ack"}, {"roomId", str(root, "roomId")},
+                    {"parentId", str(root, "id")}}));
+  auto replies = s.wait_replies(1);
+  BOOST_REQUIRE(replies.size() == 1u);
+  BOOST_TEST(has(markdown(replies[0]), "I can't tell which problem this thread is about"));
+  BOOST_TEST(str(replies[0], "parentId") == str(root, "id"));
+  BOOST_TEST(zabbix.calls("event.acknowledge").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_problem_alert_gets_a_card_in_its_thread_and_the_plain_root_is_still_edited) {
+  FakeZabbix zabbix;
+  Setup s(Env{{"ZABBIX_SERVER_URL", zabbix.url() + "/"}, {"ZPARK_EDIT_ON_RECOVERY", "true"}});
+  auto root = s.alert_problem("8812");
+  BOOST_TEST(!root.as_object().contains("attachments"));  // the message to edit carries no card
+  auto card = s.wait_card(root);
+  const auto& a = card.at("attachments").as_array().at(0).as_object();
+  BOOST_TEST(a.at("contentType").as_string() == "application/vnd.microsoft.card.adaptive");
+  const auto& content = a.at("content").as_object();
+  BOOST_TEST(content.at("version").as_string() == "1.3");
+  std::string titles;
+  for (auto& b : content.at("actions").as_array()) titles += std::string(b.at("title").as_string()) + "|";
+  BOOST_TEST(titles == "Acknowledge|Acknowledge with comment|Close|Open in Zabbix|");
+  BOOST_TEST(json::serialize(content).find(zabbix.url() + "/tr_events.php?triggerid=13001&eventid=8812") != std::string::npos);
+  BOOST_TEST(has(markdown(card), "8812"));  // the fallback for clients without cards
+  // The recovery: into the thread, and the problem message edited to say so.
+  json::object rec{{"to", "alice@example.com"}, {"subject", "Resolved: Disk full on db01"}, {"event_id", "8812"},
+                   {"event_value", "0"}, {"update_status", "0"}, {"recovery_id", "8813"}};
+  BOOST_TEST(request(s.addr, verb::post, "/api/v1/alert", json::serialize(rec), {{"Token", "api-token"}}).status == 200u);
+  BOOST_REQUIRE_MESSAGE(s.eventually([&] {
+                          for (auto& m : s.emu.messages())
+                            if (str(m, "id") == str(root, "id")) return has(markdown(m), "RESOLVED");
+                          return false;
+                        }),
+                        s.zpark->log());
+  BOOST_TEST(!has(s.zpark->log(), "could not mark the problem message resolved"));
+}
+
+BOOST_AUTO_TEST_CASE(cards_can_be_turned_off) {
+  Setup s(Env{{"ZPARK_ALERT_CARDS", "false"}});
+  auto root = s.alert_problem("8812");
+  std::this_thread::sleep_for(800ms);
+  BOOST_TEST(s.card_of(root).is_null());
+  BOOST_TEST(s.replies().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_button_acknowledges_once_naming_the_webex_user_even_pressed_twice) {
+  FakeZabbix zabbix;
+  zabbix.add_event({.eventid = "8812"});
+  Setup s(Env{{"ZABBIX_SERVER_URL", zabbix.url()}});
+  auto root = s.alert_problem("8812");
+  auto card = s.wait_card(root);
+  auto r = s.press(card, {{"zpark", "ack"}, {"event", "8812"}, {"comment", ""}});
+  BOOST_TEST(r.status == 200u);
+  BOOST_TEST(str(r.json(), "taskid").size() == 36u);
+  BOOST_TEST(s.deliver_action(s.last_action).status == 200u);  // Webex delivers the same action again
+  s.press(card, {{"zpark", "ack"}, {"event", "8812"}, {"comment", ""}});  // a double click: a second action
+  BOOST_REQUIRE_MESSAGE(s.eventually([&] { return !s.replies_with("Acknowledged").empty(); }), s.zpark->log());
+  std::this_thread::sleep_for(800ms);
+  auto replies = s.replies_with("Acknowledged");
+  BOOST_TEST(replies.size() == 1u);
+  BOOST_TEST(str(replies[0], "parentId") == str(root, "id"));  // in the problem's thread
+  auto acks = zabbix.calls("event.acknowledge");
+  BOOST_REQUIRE(acks.size() == 1u);
+  BOOST_TEST((acks[0].params.at("action").to_number<int>() & 2) == 2);
+  BOOST_TEST(str(acks[0].params, "message") == "Acknowledged by Alice Example <alice@example.com> via Webex");
+  // With a comment: the ack is done already, the comment is recorded.
+  s.press(card, {{"zpark", "ack_comment"}, {"event", "8812"}, {"comment", "  disk swapped "}});
+  BOOST_REQUIRE(s.eventually([&] { return zabbix.calls("event.acknowledge").size() == 2u; }));
+  BOOST_TEST(str(zabbix.calls("event.acknowledge")[1].params, "message") ==
+             "disk swapped \xE2\x80\x94 Alice Example <alice@example.com> via Webex");
+  BOOST_TEST(has(request(s.addr, verb::get, "/metrics").body,
+                 "zpark_commands_total{command=\"button ack\",outcome=\"duplicate\"} 1"));
+}
+
+BOOST_AUTO_TEST_CASE(after_the_recovery_a_button_says_the_problem_is_resolved) {
+  FakeZabbix zabbix;
+  zabbix.add_event({.eventid = "8812"});
+  Setup s(Env{{"ZABBIX_SERVER_URL", zabbix.url()}});
+  auto card = s.wait_card(s.alert_problem("8812"));
+  zabbix.resolve("8812");
+  s.press(card, {{"zpark", "close"}, {"event", "8812"}, {"comment", ""}});
+  BOOST_REQUIRE_MESSAGE(s.eventually([&] { return !s.replies_with("already resolved").empty(); }), s.zpark->log());
+  BOOST_TEST(zabbix.calls("event.acknowledge").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_button_from_an_untrusted_user_or_a_foreign_card_does_nothing) {
+  FakeZabbix zabbix;
+  zabbix.add_event({.eventid = "8812"});
+  Setup s(Env{{"ZABBIX_SERVER_URL", zabbix.url()}});
+  auto card = s.wait_card(s.alert_problem("8812"));
+  BOOST_TEST(s.press(card, {{"zpark", "ack"}, {"event", "8812"}}, "eve@example.com", "Eve").status == 200u);
+  auto foreign = s.seed({{"personEmail", "bob@ops.example.org"}, {"text", "my own card"}});
+  s.press(foreign, {{"zpark", "ack"}, {"event", "8812"}});
+  BOOST_TEST(s.eventually([&] {
+    auto m = request(s.addr, verb::get, "/metrics").body;
+    return has(m, "command=\"button\",outcome=\"untrusted\"} 1") && has(m, "command=\"button\",outcome=\"not_our_card\"} 1");
+  }));
+  BOOST_TEST(zabbix.calls("event.acknowledge").empty());
+  BOOST_TEST(s.replies_with("Acknowledged").empty());
+}
+
+// No double news: Zabbix's notice of the ack the bot made comes back through the alert relay;
+// the room that saw the bot's reply does not get it again.
+BOOST_AUTO_TEST_CASE(zabbix_notice_of_the_bots_ack_is_not_shown_twice) {
+  FakeZabbix zabbix;
+  zabbix.add_event({.eventid = "8812"});
+  Setup s(Env{{"ZABBIX_SERVER_URL", zabbix.url()}});
+  auto root = s.alert_problem("8812");
+  s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"displayName", "Alice Example"}, {"text", "ack on it"},
+                    {"roomId", str(root, "roomId")}, {"parentId", str(root, "id")}}));
+  BOOST_REQUIRE(s.eventually([&] { return !s.replies_with("Acknowledged").empty(); }));
+  const std::string said = str(zabbix.calls("event.acknowledge").at(0).params, "message");
+  auto update = [&](const std::string& message) {
+    json::object u{{"to", "alice@example.com"}, {"subject", "Updated: Disk full on db01"}, {"message", "update"},
+                   {"event_id", "8812"}, {"event_value", "1"}, {"update_status", "1"},
+                   {"update_action", "acknowledged"}, {"update_message", message}, {"update_user", "Zabbix Administrator"}};
+    return request(s.addr, verb::post, "/api/v1/alert", json::serialize(u), {{"Token", "api-token"}});
+  };
+  auto echo = update(said);
+  BOOST_TEST(echo.status == 200u);
+  BOOST_TEST(update("a comment written in the frontend").status == 200u);
+  BOOST_REQUIRE(s.eventually([&] { return !s.replies_with("a comment written in the frontend").empty(); }));
+  BOOST_TEST(s.replies_with("Updated: Disk full").size() == 1u);
+  auto task = request(s.addr, verb::get, "/api/v1/tasks/" + str(echo.json(), "taskid"), "", {{"Token", "api-token"}});
+  BOOST_TEST(str(task.json(), "state") == "delivered");
+  BOOST_TEST(has(s.zpark->log(), "the bot's reply already told it"));
+  BOOST_TEST(has(request(s.addr, verb::get, "/metrics").body, "zpark_alerts_bot_updates_skipped_total 1"));
 }

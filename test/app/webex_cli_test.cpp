@@ -14,6 +14,7 @@
 
 #include <csignal>
 #include <map>
+#include <set>
 #include <thread>
 
 using namespace zpark::test;
@@ -35,7 +36,9 @@ struct Cli {
                                          {"SPARK_TRUSTED_USERS", "alice@example.com"},
                                          {"ZPARK_SERVER_URL", "https://zpark.example.com/"},
                                          {"ZPARK_DATA_DIR", dir.path() + "/data"},
-                                         {"ZPARK_FSYNC", "false"}};
+                                         {"ZPARK_FSYNC", "false"},
+                                         // The messages webhook alone; the cards' own in its case.
+                                         {"ZPARK_ALERT_CARDS", "false"}};
   struct Out {
     int code;
     std::string out;
@@ -64,6 +67,29 @@ struct Cli {
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
+
+BOOST_AUTO_TEST_CASE(with_alert_cards_a_second_webhook_brings_the_buttons) {
+  Cli c;
+  c.env.erase("ZPARK_ALERT_CARDS");  // on by default with the commands
+  // Only the messages webhook (as before cards): `zpark check` names the missing one.
+  c.emu.create_webhook(R"({"name":"Zpark incoming webhook","targetUrl":"https://zpark.example.com/api/v1/webhook",
+      "resource":"messages","event":"created","secret":")" + kSecret + R"("})");
+  auto missing = c.run("check");
+  BOOST_TEST(has(missing.out, "Webhook: FAILED: no attachmentActions webhook at"), missing.out);
+  for (int i = 0; i < 2; ++i) BOOST_TEST(c.run("webhook create").code == 0);
+  BOOST_TEST(has(c.run("check").out, "Webhook: OK"));
+  auto hooks = c.ours();
+  BOOST_REQUIRE(hooks.size() == 2u);
+  std::set<std::string> resources;
+  for (auto& h : hooks) {
+    resources.insert(std::string(h.at("resource").as_string()));
+    BOOST_TEST(h.at("event").as_string() == "created");
+  }
+  BOOST_TEST((resources == std::set<std::string>{"attachmentActions", "messages"}));
+  auto gone = c.run("webhook delete --all-mine");
+  BOOST_TEST(gone.code == 0, gone.out);
+  BOOST_TEST(c.ours().size() == 0u);
+}
 
 BOOST_AUTO_TEST_CASE(create_twice_list_delete_all_mine) {
   Cli c;

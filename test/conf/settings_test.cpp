@@ -141,6 +141,18 @@ BOOST_AUTO_TEST_CASE(command_settings_and_why_commands_are_off) {
   BOOST_CHECK_THROW(load_settings(e, std::nullopt), SettingsError);
 }
 
+BOOST_AUTO_TEST_CASE(alert_cards_are_on_with_the_commands_unless_turned_off) {
+  auto e = base();
+  BOOST_TEST(!load_settings(e, std::nullopt).cards_on());  // no commands: nobody would hear a button
+  e["SPARK_WEBHOOK_SECRET"] = "s3cret";
+  e["SPARK_ACCESS_TOKEN"] = "t";
+  BOOST_TEST(load_settings(e, std::nullopt).cards_on());
+  e["ZPARK_ALERT_CARDS"] = "false";
+  BOOST_TEST(!load_settings(e, std::nullopt).cards_on());
+  e["ZPARK_ALERT_CARDS"] = "maybe";
+  BOOST_TEST(error_setting(e) == "ZPARK_ALERT_CARDS");
+}
+
 BOOST_AUTO_TEST_CASE(escape_message_is_off_by_default) {
   auto s = load_settings(base(), std::nullopt);
   BOOST_TEST(!s.escape_message);
@@ -245,4 +257,30 @@ BOOST_AUTO_TEST_CASE(log_lines_are_logfmt_and_escaped) {
   BOOST_TEST(line.find("level=warn msg=\"two words\" path=\"/a b\" n=3\n") != std::string::npos);
   auto nl = zpark::log::format_line(zpark::log::Level::info, "x", {{"v", "a\nb"}});
   BOOST_TEST(nl.find("v=\"a\\nb\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(graphs_need_a_password_login_and_can_be_turned_off) {
+  auto e = base();
+  e["SPARK_ACCESS_TOKEN"] = "webex";
+  e["ZABBIX_USERNAME"] = "Admin";
+  e["ZABBIX_PASSWORD"] = "zabbix";
+  auto s = load_settings(e, std::nullopt);
+  BOOST_TEST(s.graphs);
+  BOOST_TEST(s.graph_period.count() == 3600);
+  BOOST_TEST(s.graphs_off_reason() == "");
+  e["ZPARK_GRAPH_PERIOD"] = "21600";
+  BOOST_TEST(load_settings(e, std::nullopt).graph_period.count() == 21600);
+  e["ZPARK_GRAPH_PERIOD"] = "10";
+  BOOST_CHECK_THROW(load_settings(e, std::nullopt), SettingsError);
+  e.erase("ZPARK_GRAPH_PERIOD");
+  e["ZPARK_GRAPHS"] = "false";
+  BOOST_TEST(load_settings(e, std::nullopt).graphs_off_reason() == "ZPARK_GRAPHS=false");
+  e.erase("ZPARK_GRAPHS");
+  e.erase("ZABBIX_USERNAME");
+  e.erase("ZABBIX_PASSWORD");
+  e["ZABBIX_API_TOKEN"] = "tok";
+  BOOST_TEST(load_settings(e, std::nullopt).graphs_off_reason().find("ZABBIX_API_TOKEN cannot open a Zabbix frontend "
+                                                                     "session") == 0u);
+  e.erase("SPARK_ACCESS_TOKEN");
+  BOOST_TEST(load_settings(e, std::nullopt).graphs_off_reason().find("dry-run") != std::string::npos);
 }

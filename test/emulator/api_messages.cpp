@@ -4,6 +4,7 @@
 
 #include "json_out.hpp"
 #include "messages.hpp"
+#include "multipart.hpp"
 #include "paging.hpp"
 #include "webex_api.hpp"
 
@@ -11,9 +12,30 @@ namespace emu {
 namespace json = boost::json;
 namespace {
 
+// A file upload: text parts as the JSON fields, one `files` part.
+Result<NewMessage> parse_upload(const Request& r) {
+  auto form = parse_multipart(r.content_type, r.raw_body);
+  if (!form) return form.error();
+  json::object fields;
+  for (auto& [name, value] : form->fields) {
+    if (name == "files") return ApiError{400, "files must be a file part (with a filename)"};
+    fields[name] = value;
+  }
+  if (form->files.size() != 1 || form->files[0].field != "files")
+    return ApiError{400, "exactly one file is allowed, in a part named files"};
+  auto m = parse_new_message(fields, true);
+  if (!m) return m.error();
+  const FormFile& f = form->files[0];
+  if (f.bytes.empty()) return ApiError{400, "the uploaded file is empty"};
+  m->file = StoredFile{f.filename, f.content_type, f.bytes.size(), hex_head(f.bytes)};
+  return m;
+}
+
 Outcome create(World& w, const Request& r) {
-  if (auto bad = check_json_body(r)) return *bad;
-  auto parsed = parse_new_message(r.body);
+  const bool upload = !r.raw_body.empty();
+  if (!upload)
+    if (auto bad = check_json_body(r)) return *bad;
+  auto parsed = upload ? parse_upload(r) : parse_new_message(r.body);
   if (!parsed) return fail(r, parsed.error());
   auto stored = create_message(w.store, w.faults, std::move(*parsed), r.now_iso);
   if (!stored) return fail(r, stored.error());

@@ -139,6 +139,22 @@ Outcome messages(World& w) {
   return json_answer(200, json::object{{"messages", std::move(items)}});
 }
 
+// Files uploaded with messages, oldest first: what a test checks of a graph upload.
+Outcome files(World& w) {
+  json::array items;
+  for (const Message& m : w.store.messages()) {
+    if (!m.file) continue;
+    json::object o{{"messageId", m.id},          {"roomId", m.room_id},
+                   {"parentId", m.parent_id},    {"name", m.file->name},
+                   {"contentType", m.file->content_type}, {"size", m.file->size},
+                   {"head", m.file->head}};
+    if (m.markdown) o["markdown"] = *m.markdown;
+    if (m.text) o["text"] = *m.text;
+    items.push_back(std::move(o));
+  }
+  return json_answer(200, json::object{{"files", std::move(items)}});
+}
+
 Outcome webhooks(World& w) {
   json::array items;
   for (const Webhook& h : w.store.webhooks()) items.push_back(to_json(h));
@@ -198,6 +214,7 @@ Outcome handle_control(World& w, const Request& r) {
   if (what == "messages" && get) return messages(w);
   if (what == "messages" && post) return seed_one_message(w, r);
   if (what == "webhooks" && get) return webhooks(w);
+  if (what == "files" && get) return files(w);
   if (what == "deliveries" && get) return deliveries(w, r);
   if (what == "redeliver" && post) return redeliver(w, r);
   if (what == "disable_webhook" && post) return disable_webhook(w, r);

@@ -1,5 +1,7 @@
 #include "emulator.hpp"
 
+#include <boost/json/object.hpp>
+
 #include "control_api.hpp"
 #include "deliveries.hpp"
 #include "request.hpp"
@@ -70,6 +72,9 @@ Outcome v1(World& w, Request& r, const HttpIn& in) {
   entry.status = out.disposition == Disposition::reset && entry.outcome == "reset" ? 0 : out.status;
   entry.message_id = out.message_id;
   entry.body = std::move(r.body);  // handlers are done with it
+  // A file upload: its size, not its bytes (the file itself shows in GET /_emu/files).
+  if (!r.raw_body.empty())
+    entry.body = boost::json::object{{"multipart", true}, {"bytes", r.raw_body.size()}};
   w.log.add(std::move(entry));
   return out;
 }

@@ -13,6 +13,7 @@
 #include "faults.hpp"
 #include "ids.hpp"
 #include "messages.hpp"
+#include "multipart.hpp"
 #include "paging.hpp"
 #include "seeding.hpp"
 #include "webhook_events.hpp"
@@ -277,6 +278,21 @@ BOOST_AUTO_TEST_CASE(cards_need_the_adaptive_content_type) {
   BOOST_TEST(!parse_new_message(parse(
       R"({"roomId":"r","text":"x","attachments":[{"contentType":"text/plain","content":{}}]})")));
   BOOST_TEST(!parse_new_message(parse(R"({"roomId":"r","text":"x","attachments":{}})")));
+}
+
+BOOST_AUTO_TEST_CASE(a_message_with_a_card_cannot_be_edited) {
+  Store store(1, "zpark@webex.bot");
+  Faults faults;
+  auto card = create_message(store, faults, *parse_new_message(parse(R"({"roomId":"r","text":"fallback",
+      "attachments":[{"contentType":"application/vnd.microsoft.card.adaptive","content":{"type":"AdaptiveCard"}}]})")), "t");
+  auto plain = create_message(store, faults, *parse_new_message(parse(R"({"roomId":"r","markdown":"plain"})")), "t");
+  BOOST_TEST_REQUIRE(card.has_value());
+  auto refused = edit_message(store, (*card)->id, MessageEdit{"r", std::string("e"), std::nullopt}, "t");
+  BOOST_TEST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().status == 400u);
+  BOOST_TEST(refused.error().message.find("attachments") != std::string::npos);
+  BOOST_TEST(store.message((*card)->id)->edit_count == 0u);
+  BOOST_TEST(edit_message(store, (*plain)->id, MessageEdit{"r", std::string("e"), std::nullopt}, "t").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(targets_threads_and_edits) {
@@ -751,6 +767,15 @@ BOOST_AUTO_TEST_CASE(seeding_is_strict) {
   control("POST", "/_emu/attachment_actions", R"({"id":"A","deliver":true})", 400);
   control("POST", "/_emu/attachment_actions", R"({"id":"A","input":{}})", 400);
   control("POST", "/_emu/attachment_actions", R"({"personId":"P","personEmail":"a@b.c"})", 400);
+  control("POST", "/_emu/attachment_actions", R"({"personId":"P","displayName":"Ann"})", 400);
+}
+
+BOOST_AUTO_TEST_CASE(the_presser_of_a_button_is_known_by_id_with_the_name_given) {
+  auto a = call_json(http("POST", "/_emu/attachment_actions",
+                          R"({"id":"A9","personEmail":"Ann@Example.com","displayName":"Ann Example"})", ""));
+  auto person = call_json(http("GET", "/v1/people/" + std::string(a.at("personId").as_string())));
+  BOOST_TEST(person.at("displayName").as_string() == "Ann Example");
+  BOOST_TEST(person.at("emails").as_array().at(0).as_string() == "ann@example.com");
 }
 
 BOOST_AUTO_TEST_CASE(a_mention_is_delivered_signed_to_matching_webhooks) {
@@ -991,6 +1016,78 @@ BOOST_AUTO_TEST_CASE(seeded_incoming_message_can_be_fetched) {
   auto got = call_json(http("GET", "/v1/messages/" + std::string(m.at("id").as_string())));
   BOOST_TEST(got.at("html").as_string() == "<p>x</p>");
   BOOST_TEST(got.at("roomType").as_string() == "group");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---- file uploads (multipart/form-data), as Zpark posts graphs --------------------------------
+
+namespace {
+
+const std::string kPng("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
+
+HttpIn upload(const std::vector<std::pair<std::string, std::string>>& fields, const std::string& bytes,
+              std::string file_field = "files") {
+  const std::string b = "zpark-test-boundary";
+  std::string body;
+  for (const auto& [k, v] : fields)
+    body += "--" + b + "\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n" + v + "\r\n";
+  body += "--" + b + "\r\nContent-Disposition: form-data; name=\"" + file_field +
+          "\"; filename=\"db01-cpu.png\"\r\nContent-Type: image/png\r\n\r\n" + bytes + "\r\n--" + b + "--\r\n";
+  HttpIn in = http("POST", "/v1/messages", std::move(body));
+  in.content_type = "multipart/form-data; boundary=" + b;
+  return in;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(file_uploads)
+
+BOOST_AUTO_TEST_CASE(multipart_parser_reads_fields_and_the_file_bytes_exactly) {
+  const std::string bytes = kPng + std::string("\r\n--zpark-not-the-boundary\r\n\0tail", 32);
+  auto in = upload({{"roomId", "r1"}, {"markdown", "**graph**"}}, bytes);
+  auto form = parse_multipart(in.content_type, in.body);
+  BOOST_TEST_REQUIRE(form.has_value());
+  BOOST_TEST(form->fields.size() == 2u);
+  BOOST_TEST(form->fields[1].second == "**graph**");
+  BOOST_TEST_REQUIRE(form->files.size() == 1u);
+  BOOST_TEST(form->files[0].filename == "db01-cpu.png");
+  BOOST_TEST(form->files[0].content_type == "image/png");
+  BOOST_TEST((form->files[0].bytes == bytes));
+  BOOST_TEST(hex_head(bytes, 8) == "89504e470d0a1a0a");
+  BOOST_TEST(multipart_boundary("multipart/form-data; boundary=\"a b\"") == "a b");
+  BOOST_TEST(!parse_multipart("multipart/form-data; boundary=x", "--x\r\nno blank line").has_value());
+  BOOST_TEST(!parse_multipart("application/json", "{}").has_value());
+}
+
+BOOST_FIXTURE_TEST_CASE(an_uploaded_file_is_stored_in_the_thread_and_shown, Fixture) {
+  const std::string root = post_message(R"({"roomId":"room-1","markdown":"problem"})");
+  auto m = call_json(upload({{"roomId", "room-1"}, {"parentId", root}, {"markdown", "cpu"}}, kPng));
+  BOOST_TEST(m.at("parentId").as_string() == root);
+  BOOST_TEST(m.at("files").as_array().size() == 1u);
+  auto files = control("GET", "/_emu/files").at("files").as_array();
+  BOOST_TEST_REQUIRE(files.size() == 1u);
+  BOOST_TEST(files[0].at("parentId").as_string() == root);
+  BOOST_TEST(files[0].at("name").as_string() == "db01-cpu.png");
+  BOOST_TEST(files[0].at("contentType").as_string() == "image/png");
+  BOOST_TEST(files[0].at("size").as_int64() == 16);
+  BOOST_TEST(std::string(files[0].at("head").as_string()).starts_with("89504e470d0a1a0a"));
+  BOOST_TEST(files[0].at("markdown").as_string() == "cpu");
+  // The message listing shows it too, and a message with a file cannot be edited.
+  auto all = control("GET", "/_emu/messages").at("messages").as_array();
+  BOOST_TEST(all.back().at("file").at("size").as_int64() == 16);
+  const std::string id(m.at("id").as_string());
+  call_json(http("PUT", "/v1/messages/" + id, R"({"roomId":")" + std::string(m.at("roomId").as_string()) +
+                                                   R"(","markdown":"edited"})"),
+            400);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_file_alone_needs_no_text_but_a_target_and_one_files_part, Fixture) {
+  call_json(upload({{"toPersonEmail", "ann@example.com"}}, kPng));
+  call_json(upload({}, kPng), 400);                                        // no target
+  call_json(upload({{"roomId", "r1"}}, kPng, "file"), 400);                 // wrong part name
+  call_json(upload({{"roomId", "r1"}}, ""), 400);                           // empty file
+  call_json(upload({{"roomId", "r1"}, {"parentId", "nope"}}, kPng), 400);  // unknown thread
 }
 
 BOOST_AUTO_TEST_SUITE_END()

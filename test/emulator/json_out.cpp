@@ -48,6 +48,7 @@ json::object to_json(const Message& m, bool with_emulator_fields) {
   if (m.markdown) o["markdown"] = *m.markdown;
   if (m.html) o["html"] = *m.html;
   if (!m.attachments.is_null()) o["attachments"] = m.attachments;
+  if (m.file) o["files"] = json::array{json::value("https://webexapis.com/v1/contents/" + m.id + "/0")};
   if (!m.mentioned_people.empty()) o["mentionedPeople"] = m.mentioned_people;
   o["personId"] = m.person_id;
   o["personEmail"] = m.person_email;
@@ -57,6 +58,11 @@ json::object to_json(const Message& m, bool with_emulator_fields) {
     o["edits"] = m.edit_count;
     o["deleted"] = m.deleted;
     o["seq"] = m.seq;
+    if (m.file)
+      o["file"] = json::object{{"name", m.file->name},
+                               {"contentType", m.file->content_type},
+                               {"size", m.file->size},
+                               {"head", m.file->head}};
   }
   return o;
 }

@@ -12,7 +12,7 @@ constexpr std::string_view card_type = "application/vnd.microsoft.card.adaptive"
 
 // Both fields optional, at least one non-empty, each within the Webex size limit.
 Result<std::pair<std::optional<std::string>, std::optional<std::string>>> content(
-    const json::object& o) {
+    const json::object& o, bool may_be_empty = false) {
   auto text = opt_string(o, "text");
   if (!text) return text.error();
   auto markdown = opt_string(o, "markdown");
@@ -20,7 +20,7 @@ Result<std::pair<std::optional<std::string>, std::optional<std::string>>> conten
   for (auto* f : {&*text, &*markdown}) {
     if (*f && (*f)->empty()) f->reset();
   }
-  if (!*text && !*markdown) return ApiError{400, "text or markdown is required"};
+  if (!*text && !*markdown && !may_be_empty) return ApiError{400, "text or markdown is required"};
   if (*text && (*text)->size() > max_text_bytes)
     return ApiError{400, "text is longer than 7439 bytes"};
   if (*markdown && (*markdown)->size() > max_text_bytes)
@@ -51,7 +51,7 @@ std::string to_lower(std::string s) {
   return s;
 }
 
-Result<NewMessage> parse_new_message(const json::value& body) {
+Result<NewMessage> parse_new_message(const json::value& body, bool with_file) {
   const auto* o = body.if_object();
   if (!o) return ApiError{400, "body must be a JSON object"};
   NewMessage m;
@@ -76,7 +76,7 @@ Result<NewMessage> parse_new_message(const json::value& body) {
     if (m.target_value.find('@') == std::string::npos)
       return ApiError{400, "toPersonEmail is not an email address"};
   }
-  auto c = content(*o);
+  auto c = content(*o, with_file);
   if (!c) return c.error();
   m.text = std::move(c->first);
   m.markdown = std::move(c->second);
@@ -148,6 +148,7 @@ Result<Message*> create_message(Store& store, const Faults& faults, NewMessage m
   msg.text = std::move(m.text);
   msg.markdown = std::move(m.markdown);
   msg.attachments = std::move(m.attachments);
+  msg.file = std::move(m.file);
   msg.person_id = store.bot().id;
   msg.person_email = store.bot().email;
   msg.created = now;
@@ -161,6 +162,10 @@ Result<Message*> edit_message(Store& store, const std::string& id, MessageEdit e
   if (!m) return ApiError{404, "Could not find a message with provided ID."};
   if (m->room_id != e.room_id) return ApiError{400, "roomId does not match the message's room"};
   if (m->person_id != store.bot().id) return ApiError{403, "Only the author can edit a message"};
+  // As Webex: a message that carries a card (or a file) cannot be edited at all.
+  if (!m->attachments.is_null())
+    return ApiError{400, "Cannot edit a message with attachments; only the text of a plain message can be edited"};
+  if (m->file) return ApiError{400, "A message with a file cannot be edited"};
   if (m->edit_count >= max_edits)
     return ApiError{400, "Message has been edited too many times (limit 10)"};
   m->text = std::move(e.text);

@@ -19,6 +19,7 @@ struct NewMessage {
   std::optional<std::string> text, markdown;
   boost::json::value attachments;  // null when none
   std::string parent_id;
+  std::optional<StoredFile> file;  // multipart uploads
 };
 
 struct MessageEdit {
@@ -27,7 +28,8 @@ struct MessageEdit {
 };
 
 // Shape checks only (no store lookups): target count, text sizes, attachments.
-Result<NewMessage> parse_new_message(const boost::json::value& body);
+// `with_file`: a multipart upload, where text and markdown may both be absent.
+Result<NewMessage> parse_new_message(const boost::json::value& body, bool with_file = false);
 Result<MessageEdit> parse_message_edit(const boost::json::value& body);
 
 // Resolves target and parent, then stores the message as sent by the bot.

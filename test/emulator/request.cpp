@@ -26,7 +26,9 @@ Result<Request> decode_request(const HttpIn& in, const Now& now, std::string tra
   for (auto p : url->params()) r.query.emplace_back(p.key, p.value);
   r.content_type = in.content_type;
   r.host = in.host;
-  if (!in.body.empty()) {
+  if (in.content_type.starts_with("multipart/form-data")) {
+    r.raw_body = in.body;
+  } else if (!in.body.empty()) {
     boost::system::error_code ec;
     r.body = boost::json::parse(in.body, ec);
     if (ec) {

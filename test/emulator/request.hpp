@@ -21,6 +21,7 @@ struct Request {
   std::string host;
   boost::json::value body;    // null when the body is empty or not JSON
   bool body_invalid = false;  // a non-empty body that is not JSON
+  std::string raw_body;       // multipart/form-data bodies only (file uploads)
   Now now;
   std::string now_iso;
   std::string tracking_id;

@@ -43,7 +43,7 @@ constexpr std::string_view message_keys[] = {
     "html",        "mentionedPeople", "mentionBot", "parentId", "deliver"};
 
 constexpr std::string_view action_keys[] = {
-    "id", "type", "messageId", "inputs", "personId", "personEmail", "roomId", "created", "deliver"};
+    "id", "type", "messageId", "inputs", "personId", "personEmail", "displayName", "roomId", "created", "deliver"};
 
 }  // namespace
 
@@ -137,6 +137,10 @@ Result<SeededAction> seed_action(Store& store, const json::object& o, const std:
   if (!person_id) return person_id.error();
   if (!person_email) return person_email.error();
   if (*person_id && *person_email) return ApiError{400, "give personId or personEmail, not both"};
+  auto display = opt_string(o, "displayName");
+  if (!display) return display.error();
+  if (*display && !*person_email) return ApiError{400, "displayName needs personEmail"};
+  if (*display) store.set_display_name(to_lower(**person_email), std::move(**display));
   if (*person_email) a["personId"] = store.person_for_email(to_lower(**person_email)).id;
   if (*person_id) a["personId"] = **person_id;
   auto room_id = opt_string(o, "roomId");

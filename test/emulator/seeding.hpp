@@ -34,7 +34,8 @@ Result<SeededMessage> seed_message(Store& store, const boost::json::object& body
                                    const std::string& now);
 
 // POST /_emu/attachment_actions: {id?, type?, messageId?, inputs?, personId? | personEmail?,
-// roomId?, created?, deliver?}. Stored as GET /v1/attachment/actions/{id} answers it: id
+// displayName? (with personEmail: the presser's name in GET /v1/people/{id}), roomId?,
+// created?, deliver?}. Stored as GET /v1/attachment/actions/{id} answers it: id
 // made up when absent, type "submit", personEmail turned into personId, roomId taken from
 // the card's message, created now. deliver: true (needs messageId and a person) fires the
 // attachmentActions/created webhooks.

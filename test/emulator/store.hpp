@@ -25,6 +25,13 @@ struct Room {
   std::string created, last_activity;
 };
 
+// A file uploaded with a message (multipart/form-data): what tests check, not the bytes.
+struct StoredFile {
+  std::string name, content_type;
+  std::size_t size = 0;
+  std::string head;  // hex of the first 16 bytes ("89504e470d0a1a0a..." for a PNG)
+};
+
 struct Message {
   std::uint64_t seq = 0;  // creation order, also the "before" cursor for listings
   std::string id, room_id, room_type;
@@ -35,6 +42,7 @@ struct Message {
   std::string person_id, person_email;  // author
   std::string created, updated;         // updated "" until edited
   unsigned edit_count = 0;
+  std::optional<StoredFile> file;  // uploaded with the message
   bool deleted = false;
 };
 

@@ -268,6 +268,30 @@ BOOST_AUTO_TEST_CASE(thread_roots_remembered_per_event_and_recipient) {
   BOOST_TEST(box.thread("17", "a@x")->markdown == "again");
 }
 
+BOOST_AUTO_TEST_CASE(a_thread_root_message_tells_its_event) {
+  TempDir dir;
+  {
+    Outbox box(options(dir.path));
+    box.remember_thread("17", "a@x", "msg-1", "room-1", "", 100);
+    box.remember_thread("17", "b@x", "msg-2", "room-2", "", 100);
+    box.remember_thread("18", "a@x", "msg-3", "room-1", "", 100);
+    BOOST_TEST(box.thread_event("msg-1").value_or("") == "17");
+    BOOST_TEST(box.thread_event("msg-2").value_or("") == "17");
+    BOOST_TEST(box.thread_event("msg-3").value_or("") == "18");
+    BOOST_TEST(!box.thread_event("msg-9").has_value());
+    BOOST_TEST(!box.thread_event("").has_value());
+    box.remember_thread("17", "a@x", "msg-4", "room-1", "", 200);  // a new root replaces msg-1
+    BOOST_TEST(!box.thread_event("msg-1").has_value());
+    box.prune(150);
+    BOOST_TEST(!box.thread_event("msg-2").has_value());
+  }
+  Outbox box(options(dir.path));
+  BOOST_TEST(box.thread_event("msg-4").value_or("") == "17");
+  // Found through an index, not by scanning every root kept for a month.
+  sqlite::Db db((dir.path / "outbox.sqlite3").string());
+  BOOST_TEST(db.query_int("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'threads_message'") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(prune_drops_old_finished_tasks_threads_and_dedup) {
   TempDir dir;
   Outbox box(options(dir.path));
@@ -505,6 +529,11 @@ BOOST_AUTO_TEST_CASE(a_zabbix_retry_accepted_before_an_upgrade_is_still_recognis
   BOOST_TEST(again[0].duplicate);
   BOOST_TEST(again[0].taskid == taskid);
   BOOST_TEST(box.counts().pending == 1u);
+  // Every later migration ran too: the thread roots of the old file are found by message.
+  box.remember_thread("77", a.to, "root-77", "room", "", t0);
+  BOOST_TEST(box.thread_event("root-77").value_or("") == "77");
+  sqlite::Db db((dir.path / "outbox.sqlite3").string());
+  BOOST_TEST(db.query_int("PRAGMA user_version") == 4);
 }
 
 namespace {

@@ -287,6 +287,84 @@ BOOST_AUTO_TEST_CASE(update_and_recovery_go_into_the_problem_thread_and_edit) {
   BOOST_TEST(f.sink.edits[0].second.find("Problem: disk") != std::string::npos);
 }
 
+// No double news: Zabbix's notice of an ack the bot made is not sent where the bot's reply
+// already told it; other recipients, other messages and late notices still go out.
+BOOST_AUTO_TEST_CASE(zabbix_notice_of_the_bots_own_ack_is_not_sent_to_the_room_that_saw_the_reply) {
+  Fixture f;
+  f.accept({alert("a@example.com", "Problem: disk", "7", spark::AlertKind::problem),
+            alert("b@example.com", "Problem: disk", "7", spark::AlertKind::problem)});
+  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 2; }));
+  const std::string said = "on it \xE2\x80\x94 Alice <alice@example.com> via Webex";
+  f.relay->expect_bot_update("7", "room-a@example.com", said);
+  auto update = [&](std::string to, std::string message) {
+    auto u = alert(std::move(to), "Update: disk", "7", spark::AlertKind::update);
+    u.update_action = "acknowledged";
+    u.update_message = std::move(message);
+    return u;
+  };
+  auto echo = f.accept({update("a@example.com", said + "\n")}).front();
+  f.accept({update("b@example.com", said)});                          // another recipient
+  f.accept({update("a@example.com", "someone else's comment")});      // other news
+  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 5; }));
+  BOOST_REQUIRE(f.sink.sent.size() == 4u);
+  BOOST_TEST(f.sink.sent[2].msg.to == "b@example.com");
+  BOOST_TEST(f.sink.sent[3].msg.to == "a@example.com");
+  BOOST_TEST(f.sink.sent[3].msg.markdown.find("someone else") != std::string::npos);
+  BOOST_TEST((f.relay->find(echo.taskid)->state == tasks::TaskState::delivered));  // answered, recorded
+  BOOST_TEST(f.relay->stats().echoes_dropped == 1u);
+  // Past the window the same notice is news again.
+  f.clock.set(f.now() + 11 * 60 * 1000);
+  f.accept({update("a@example.com", said + " ")});
+  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 6; }));
+  BOOST_TEST(f.sink.sent.size() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(bot_updates_match_event_room_and_message_within_the_window) {
+  tasks::BotUpdates b(1000);
+  b.expect("7", "R", "ack \xE2\x80\x94 A via Webex", 0);
+  b.expect("", "R", "x", 0);  // nothing to match: not kept
+  b.expect("7", "R", "  ", 0);
+  BOOST_TEST(b.size() == 1u);
+  BOOST_TEST(b.is_echo("7", "R", "ack \xE2\x80\x94 A via Webex", 999));
+  BOOST_TEST(b.is_echo("7", "R", "\nack \xE2\x80\x94 A via Webex\r\n", 10));
+  BOOST_TEST(!b.is_echo("8", "R", "ack \xE2\x80\x94 A via Webex", 10));
+  BOOST_TEST(!b.is_echo("7", "S", "ack \xE2\x80\x94 A via Webex", 10));
+  BOOST_TEST(!b.is_echo("7", "", "ack \xE2\x80\x94 A via Webex", 10));
+  BOOST_TEST(!b.is_echo("7", "R", "ack", 10));
+  BOOST_TEST(!b.is_echo("7", "R", "", 10));
+  BOOST_TEST(!b.is_echo("7", "R", "ack \xE2\x80\x94 A via Webex", 1000));
+  BOOST_TEST(b.size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_problem_gets_its_card_in_its_thread_after_it_and_a_refused_card_costs_only_itself) {
+  tasks::RelayOptions o;
+  o.cards = spark::CardOptions{"http://zabbix.example.com"};
+  o.edit_on_recovery = true;
+  Fixture f(o);
+  f.accept({alert("a@example.com", "Problem: disk", "7", spark::AlertKind::problem)});
+  f.accept({alert("a@example.com", "Resolved: disk", "7", spark::AlertKind::recovery)});
+  f.accept({alert("a@example.com", "plain")});
+  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 4 && f.sink.edits.size() == 1; }));
+  auto& s = f.sink.sent;
+  BOOST_REQUIRE(s.size() == 4u);
+  BOOST_TEST(s[0].msg.card.empty());  // the problem message stays editable
+  std::size_t card = 0;
+  for (std::size_t i = 1; i < s.size(); ++i)
+    if (!s[i].msg.card.empty()) card = i;
+  BOOST_REQUIRE(card > 0u);
+  BOOST_TEST(s[card].msg.parent_id == s[0].id);
+  BOOST_TEST(s[card].msg.card.find("\"Acknowledge\"") != std::string::npos);
+  BOOST_TEST(f.sink.edits[0].first == s[0].id);
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (i != card) BOOST_TEST(s[i].msg.card.empty());
+
+  // Webex refuses a card (400): the problem is delivered all the same, the card alone fails.
+  f.sink.script = {spark::SendResult{.status = 200}, status(400)};
+  f.accept({alert("b@example.com", "Problem: cpu", "8", spark::AlertKind::problem)});
+  BOOST_REQUIRE(f.run_until([&] { return f.outbox->counts().failed == 1; }));
+  BOOST_TEST(f.delivered() == 5u);
+}
+
 BOOST_AUTO_TEST_CASE(long_messages_are_split_into_a_thread) {
   Fixture f;
   auto a = alert("a@example.com", "big");
@@ -413,4 +491,33 @@ BOOST_AUTO_TEST_CASE(stop_records_the_send_in_flight_and_starts_nothing_new) {
   BOOST_TEST((f.outbox->find(first[0].taskid)->state == tasks::TaskState::delivered));
   BOOST_TEST((f.outbox->find(second[0].taskid)->state == tasks::TaskState::pending));
   BOOST_TEST(f.sink.attempts.size() == 1u);
+}
+
+// Graphs hook in here: once per problem, after Webex took it (not on a failed try), with the
+// message that roots its thread; never for updates, recoveries, plain alerts or replies.
+BOOST_AUTO_TEST_CASE(the_problem_delivered_hook_fires_once_per_delivered_problem_with_its_thread_root) {
+  Fixture f;
+  struct Call {
+    std::string event, message_id, room_id;
+  };
+  std::vector<Call> calls;
+  f.relay->on_problem_delivered([&](const spark::Alert& a, const std::string& id, const std::string& room) {
+    calls.push_back({a.event_id, id, room});
+  });
+  f.sink.script.push_back(status(503));
+  f.accept({alert("a@example.com", "Problem: disk", "7", spark::AlertKind::problem)});
+  f.accept({alert("a@example.com", "Update: disk", "7", spark::AlertKind::update)});
+  f.accept({alert("a@example.com", "Resolved: disk", "7", spark::AlertKind::recovery)});
+  f.accept({alert("a@example.com", "plain")});
+  BOOST_REQUIRE(f.run_until([&] { return f.delivered() == 4; }));
+  BOOST_REQUIRE(calls.size() == 1u);
+  BOOST_TEST(calls[0].event == "7");
+  BOOST_TEST(calls[0].message_id == f.sink.sent.at(0).id);
+  BOOST_TEST(calls[0].room_id == "room-a@example.com");
+  // A hook that throws changes nothing for the delivery.
+  f.relay->on_problem_delivered([](const spark::Alert&, const std::string&, const std::string&) {
+    throw std::runtime_error("graph bug");
+  });
+  f.accept({alert("a@example.com", "Problem: cpu", "8", spark::AlertKind::problem)});
+  BOOST_TEST(f.run_until([&] { return f.delivered() == 5; }));
 }

@@ -8,8 +8,8 @@ checks each reply against what Zabbix itself says: trigger.get for problems, the
 status.get (trapper port, as the dashboard's System information widget) for show status.
 Zabbix is then taken down behind a TCP proxy mid-test: one trouble reply, then the report.
 Last, acting from Webex: `ack` by command (Zabbix's history names the Webex user; a second ack
-acknowledges nothing more), and `ack` without an event id written in the thread of an alert
-Zpark posted (see THREAD_REPLIES_WIRED).
+acknowledges nothing more), `ack` without an event id written in the thread of an alert Zpark
+posted (see THREAD_REPLIES_WIRED), and the Acknowledge button of the alert's card pressed twice.
 
 Usage: e2e_commands.py ZPARK_BIN EMULATOR_BIN CERT_DIR LAB_STATE
 Standard library only. Loopback only. Stops by itself (every wait is bounded).
@@ -35,10 +35,10 @@ for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
     os.environ.pop(k, None)
 
 ZPARK_BIN, EMU_BIN, CERTS, LAB_STATE = sys.argv[1:5]
-# An `ack` without an event id in an alert's thread needs the runner's event_for_thread, which
-# app/ wires to the outbox's thread roots. Until then Zpark asks for the event id, and that is
-# what this test expects; set True (or ZPARK_E2E_THREAD_REPLIES=1) once it is wired.
-THREAD_REPLIES_WIRED = os.environ.get("ZPARK_E2E_THREAD_REPLIES", "0") == "1"
+# An `ack` without an event id in an alert's thread: the runner's event_for_thread, wired by
+# app/command_path.cpp to the outbox's thread roots (ZPARK_E2E_THREAD_REPLIES=0 checks the old
+# answer, asking for the event id).
+THREAD_REPLIES_WIRED = os.environ.get("ZPARK_E2E_THREAD_REPLIES", "1") == "1"
 LAB = dict(line.strip().split("=", 1) for line in open(os.path.join(LAB_STATE, "env")) if "=" in line)
 ZABBIX_URL = LAB["ZABBIX_URL"]
 TRAPPER_PORT = int(LAB["SERVER_PORT"])
@@ -268,8 +268,10 @@ def main():
         check(rc == 0, "zpark webhook create failed (%d): %s %s" % (rc, out, err))
     rc, out, err = zpark_cli(env, "webhook", "list", "--json")
     hooks = json.loads(out)
-    check(len(hooks) == 1, "webhook create twice made %d webhooks" % len(hooks))
-    check(hooks[0]["targetUrl"] == "http://127.0.0.1:%d/api/v1/webhook" % port, hooks)
+    # Two: messages (commands) and attachmentActions (the buttons of the alert cards).
+    check(len(hooks) == 2, "webhook create twice made %d webhooks" % len(hooks))
+    check(sorted(h["resource"] for h in hooks) == ["attachmentActions", "messages"], hooks)
+    check(all(h["targetUrl"] == "http://127.0.0.1:%d/api/v1/webhook" % port for h in hooks), hooks)
     check(env["SPARK_WEBHOOK_SECRET"] not in out + err, "webhook list printed the secret")
 
     zpark = start([ZPARK_BIN, "serve"], env, "zpark.log")
@@ -336,7 +338,8 @@ def main():
         emu.req("POST", "/_emu/messages", m)
 
         def reply():
-            new = [x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]]
+            new = [x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]
+                   and not x.get("files") and not x.get("attachments")]  # not an alert's graph or card
             return new[0] if new else None
         r = wait_for(reply, 30, "a reply to %r" % text)
         seen["n"] = len(emu.messages())
@@ -434,17 +437,26 @@ def main():
     check(len(history(down)["acknowledges"]) == 1, "a second ack changed the history: %s" % history(down))
 
     # ack without an event id, written in the thread of the alert Zpark posted for a problem.
+    def post_alert(eventid, subject):
+        alert = {"to": "alice@example.com", "subject": subject, "message": subject,
+                 "event_id": eventid, "event_value": "1", "update_status": "0", "severity": "Warning",
+                 "nseverity": "2", "host": db01}
+        r = urllib.request.Request("http://127.0.0.1:%d/api/v1/alert" % port, json.dumps(alert).encode(),
+                                   {"Content-Type": "application/json", "Token": env["ZPARK_API_TOKEN"]})
+        json.load(urllib.request.urlopen(r, timeout=10))
+        root = wait_for(lambda: next((x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]
+                                      and subject in (x.get("markdown") or x.get("text") or "")), None),
+                        30, "the alert in Webex")
+        # The card with the buttons follows in the alert's thread; the root itself has none.
+        card = wait_for(lambda: next((x for x in emu.messages() if x.get("personId") == bot["id"]
+                                      and x.get("parentId") == root["id"] and x.get("attachments")), None),
+                        30, "the alert's card")
+        check(not root.get("attachments"), "the alert message carries a card: %s" % root)
+        seen["n"] = len(emu.messages())
+        return root, card
+
     load = event_of(db01, "Load high")
-    alert = {"to": "alice@example.com", "subject": "Problem: Load high on %s" % db01, "message": "Load high",
-             "event_id": load, "event_value": "1", "update_status": "0", "severity": "Warning",
-             "nseverity": "2", "host": db01}
-    r = urllib.request.Request("http://127.0.0.1:%d/api/v1/alert" % port, json.dumps(alert).encode(),
-                               {"Content-Type": "application/json", "Token": env["ZPARK_API_TOKEN"]})
-    json.load(urllib.request.urlopen(r, timeout=10))
-    root = wait_for(lambda: next((x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]
-                                  and alert["subject"] in (x.get("markdown") or x.get("text") or "")), None),
-                    30, "the alert in Webex")
-    seen["n"] = len(emu.messages())
+    root, _ = post_alert(load, "Problem: Load high on %s" % db01)
     md = ask("ack looking into it", parent=root["id"])
     say("ack in the alert's thread:\n" + md)
     if THREAD_REPLIES_WIRED:
@@ -455,6 +467,33 @@ def main():
         check(history(load)["acknowledged"] == "0", "acknowledged without an event id")
     reply = next(x for x in reversed(emu.messages()) if x.get("personId") == bot["id"])
     check(reply.get("parentId") == root["id"], "the reply is not in the alert's thread: %s" % reply)
+
+    # A card button, pressed twice (a double click: two attachment actions), through the
+    # emulator's signed attachmentActions webhook: acknowledged once, the Webex user named.
+    disk = event_of(db01, "Disk")
+    root, card = post_alert(disk, "Problem: Disk full on %s" % db01)
+    for _ in range(2):
+        emu.req("POST", "/_emu/attachment_actions", {"messageId": card["id"], "personEmail": "alice@example.com",
+                                                     "displayName": "Alice Example",
+                                                     "inputs": {"zpark": "ack", "event": disk, "comment": ""},
+                                                     "deliver": True})
+    def acked():  # the bot's text replies (graphs of the alert, when on, come as files)
+        new = [x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]
+               and not x.get("files") and not x.get("attachments") and "Acknowledged" in x.get("markdown", "")]
+        return new if new else None
+    new = wait_for(acked, 30, "the reply to the button")
+    time.sleep(3)
+    new = acked()
+    say("button:\n" + new[0].get("markdown", ""))
+    check(len(new) == 1, "two replies to a double press: %s" % [x.get("markdown") for x in new])
+    check(new[0]["markdown"].startswith("Acknowledged **Disk") and "(event %s)" % disk in new[0]["markdown"],
+          "button reply:\n" + new[0]["markdown"])
+    check(new[0].get("parentId") == root["id"], "the button's reply is not in the alert's thread")
+    h = history(disk)
+    check(h["acknowledged"] == "1", "the button did not acknowledge %s: %s" % (disk, h))
+    check([a["message"] for a in h["acknowledges"]] == ["Acknowledged by Alice Example <alice@example.com> via Webex"],
+          "a double press must acknowledge once, naming the Webex user: %s" % h)
+    seen["n"] = len(emu.messages())
 
     # Clean up what the test made in Zabbix.
     zbx.call("host.delete", list(hosts.values()))

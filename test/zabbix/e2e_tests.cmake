@@ -25,3 +25,11 @@ add_test(NAME zabbix_e2e_commands
           $<TARGET_FILE:webex-emulator> ${ZPARK_TEST_CERTS} ${ZABBIX_LAB_STATE})
 set_tests_properties(zabbix_e2e_commands PROPERTIES
   FIXTURES_REQUIRED "certs;zabbix_lab" RESOURCE_LOCK zabbix_lab TIMEOUT 300)
+
+# Graphs with the real frontend: a problem's PNG in the alert's thread (multipart upload to the
+# emulator), the graph command, the alert on time with the frontend down, `zpark check`.
+add_test(NAME zabbix_e2e_graphs
+  COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/e2e_graphs.py $<TARGET_FILE:zpark>
+          $<TARGET_FILE:webex-emulator> ${ZPARK_TEST_CERTS} ${ZABBIX_LAB_STATE})
+set_tests_properties(zabbix_e2e_graphs PROPERTIES
+  FIXTURES_REQUIRED "certs;zabbix_lab" RESOURCE_LOCK zabbix_lab TIMEOUT 300)
