@@ -14,6 +14,9 @@
 #include <boost/json.hpp>
 
 #include <sys/stat.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <array>
 #include <cstdint>
@@ -130,6 +133,7 @@ struct HttpServer::State {
   std::list<SessionEntry> sessions;  // regular and reserve
   std::size_t reserve_open = 0;      // how many of `sessions` are on reserve connections
   std::size_t body_bytes = 0;        // declared body bytes of the requests being received
+  std::size_t bodies_since_trim = 0;  // body bytes released since memory was last given back
   bool stopping = false;
   bool aborting = false;  // shutdown deadline passed: close at once, no TLS goodbye or draining
   // Connection-limit refusals since the last log line, logged at most every 10 s.
@@ -205,10 +209,24 @@ class BodyBudget {
   }
   void release() {
     st_.body_bytes -= held_;
+    st_.bodies_since_trim += held_;
     held_ = 0;
+    give_back_memory();
   }
 
  private:
+  // Big bodies live in heap pages that glibc keeps after they are freed: a burst of 1 MiB
+  // uploads would leave the process at its peak for good. Once no body is held any more and
+  // many MiB went through, hand the free pages back (a few ms, at most once per 16 MiB).
+  void give_back_memory() {
+    constexpr std::size_t kTrimAfterBytes = std::size_t{16} << 20;
+    if (st_.body_bytes != 0 || st_.bodies_since_trim < kTrimAfterBytes) return;
+    st_.bodies_since_trim = 0;
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+  }
+
   HttpServer::State& st_;
   std::size_t held_ = 0;
 };
