@@ -26,15 +26,6 @@ constexpr std::string_view kDash = " \xE2\x80\x94 ";  // " — "
 constexpr std::string_view kZparkPrefix = "Zpark: ";
 constexpr std::size_t kMaxMaintenanceName = 128;  // Zabbix: "value is too long" beyond
 
-Error bad_answer(std::string_view method, const json::value& v) {
-  std::string text = json::serialize(v);
-  if (text.size() > 80) text = text.substr(0, 80) + "...";
-  Error e;
-  e.kind = Error::Kind::parse;
-  e.message = fmt::format("Zabbix answered {} with {}, not what it should", method, text);
-  return e;
-}
-
 // The first `max` code points of `s` (UTF-8), with "…" when cut.
 std::string clip_chars(std::string_view s, std::size_t max) {
   std::size_t chars = 0, i = 0;

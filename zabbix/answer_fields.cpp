@@ -1,5 +1,8 @@
 #include "zabbix/answer_fields.hpp"
 
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
 #include <charconv>
 
 namespace zpark::zabbix {
@@ -41,6 +44,15 @@ const json::object* object_member(const json::object& o, std::string_view key) {
 const json::array* array_member(const json::object& o, std::string_view key) {
   auto* v = o.if_contains(key);
   return v ? v->if_array() : nullptr;
+}
+
+Error bad_answer(std::string_view method, const json::value& v) {
+  std::string text = json::serialize(v);
+  if (text.size() > 80) text = text.substr(0, 80) + "...";
+  Error e;
+  e.kind = Error::Kind::parse;
+  e.message = fmt::format("Zabbix answered {} with {}, not what it should", method, text);
+  return e;
 }
 
 }  // namespace zpark::zabbix

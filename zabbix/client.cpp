@@ -2,6 +2,7 @@
 
 #include "conf/log.hpp"
 #include "net/http_client.hpp"
+#include "zabbix/http_options.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -432,26 +433,12 @@ awaitable<Result<void>> logout(StatePtr st) {
   co_return Result<void>();
 }
 
-net::ClientOptions http_options(const Options& o, const std::string& url) {
-  net::ClientOptions h;
-  h.base_url = url;
-  h.pool_size = 4;
-  h.ca_file = o.ca_file;
-  h.verify_peer = o.verify_tls;
-  h.connect_timeout = o.timeout;
-  h.request_timeout = o.timeout;
-  h.tls_hint =
-      "set ZABBIX_CA_FILE to the CA that signed it, or ZABBIX_TLS_CERT_VERIFY=false to skip the "
-      "check";
-  return h;
-}
-
 }  // namespace
 
 Client::Client(asio::any_io_executor ex, Options options)
     : st_(std::make_shared<State>(ex, std::move(options))) {
   try {
-    st_->http.emplace(ex, http_options(st_->opts, st_->url));
+    st_->http.emplace(ex, http_options(st_->url, st_->opts.ca_file, st_->opts.verify_tls, st_->opts.timeout, 4));
   } catch (const net::ConfigError& e) {
     std::string text;
     switch (e.kind()) {

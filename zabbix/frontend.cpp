@@ -2,6 +2,7 @@
 
 #include "conf/log.hpp"
 #include "net/http_client.hpp"
+#include "zabbix/http_options.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
@@ -206,26 +207,13 @@ awaitable<Result<std::string>> chart(StatePtr st, ChartRequest request) {
   }
 }
 
-net::ClientOptions http_options(const FrontendOptions& o, const std::string& url) {
-  net::ClientOptions h;
-  h.base_url = url;
-  h.pool_size = 2;
-  h.ca_file = o.ca_file;
-  h.verify_peer = o.verify_tls;
-  h.connect_timeout = o.timeout;
-  h.request_timeout = o.timeout;
-  h.tls_hint =
-      "set ZABBIX_CA_FILE to the CA that signed it, or ZABBIX_TLS_CERT_VERIFY=false to skip the check";
-  return h;
-}
-
 }  // namespace
 
 Frontend::Frontend(asio::any_io_executor ex, FrontendOptions options) : st_(std::make_shared<State>(ex)) {
   st_->opts = std::move(options);
   st_->url = frontend_url(st_->opts.url);
   try {
-    st_->http.emplace(ex, http_options(st_->opts, st_->url));
+    st_->http.emplace(ex, http_options(st_->url, st_->opts.ca_file, st_->opts.verify_tls, st_->opts.timeout, 2));
   } catch (const std::exception& e) {
     st_->config_error = make_error(Error::Kind::config, fmt::format("ZABBIX_SERVER_URL or ZABBIX_CA_FILE is "
                                                                     "not usable: {}",

@@ -29,7 +29,7 @@ bool same_text(std::string_view a, std::string_view b) {
   return true;
 }
 
-Error bad_answer(std::string_view method, const json::value& v) {
+Error unexpected_shape(std::string_view method, const json::value& v) {
   Error e;
   e.kind = Error::Kind::parse;
   e.message = fmt::format("Zabbix answered {} with an unexpected shape: {}", method, json::serialize(v).substr(0, 120));
@@ -48,7 +48,7 @@ awaitable<Result<json::value>> item_get(Client& client, json::object q) {
   json::value params = std::move(q);
   auto answer = co_await client.call("item.get", std::move(params));
   if (!answer) co_return answer.error();
-  if (!answer->is_array()) co_return bad_answer("item.get", *answer);
+  if (!answer->is_array()) co_return unexpected_shape("item.get", *answer);
   co_return std::move(*answer);
 }
 
@@ -92,7 +92,7 @@ awaitable<Result<std::vector<GraphItem>>> trigger_items(Client& client, std::str
     auto answer = co_await client.call("event.get", std::move(q));
     if (!answer) co_return answer.error();
     const auto* list = answer->if_array();
-    if (!list) co_return bad_answer("event.get", *answer);
+    if (!list) co_return unexpected_shape("event.get", *answer);
     if (list->empty() || !(*list)[0].is_object()) co_return std::vector<GraphItem>{};
     const auto& e = (*list)[0].get_object();
     // Source 0 (triggers), object 0 (trigger): objectid is the trigger.
@@ -119,7 +119,7 @@ awaitable<Result<GraphLookup>> find_graph_items(Client& client, std::string host
   json::value hparams = std::move(hq);
   auto hosts = co_await client.call("host.get", std::move(hparams));
   if (!hosts) co_return hosts.error();
-  if (!hosts->is_array()) co_return bad_answer("host.get", *hosts);
+  if (!hosts->is_array()) co_return unexpected_shape("host.get", *hosts);
   std::string hostid;
   for (const auto& v : hosts->get_array()) {
     const auto* o = v.if_object();

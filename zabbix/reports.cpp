@@ -33,13 +33,6 @@ std::uint64_t count_of(const json::value& v) {
   return n > 0 ? static_cast<std::uint64_t>(n) : 0;
 }
 
-Error bad_answer(std::string_view method, const json::value& v) {
-  std::string text = json::serialize(v);
-  if (text.size() > 80) text = text.substr(0, 80) + "...";
-  return make_error(Error::Kind::parse,
-                    fmt::format("Zabbix answered {} with {}, not what it should", method, text));
-}
-
 json::array string_array(const std::vector<std::string>& ids) {
   json::array a;
   for (const auto& id : ids) a.emplace_back(id);

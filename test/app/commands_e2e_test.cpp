@@ -5,12 +5,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include "test/support/emulator.hpp"
+#include "test/support/eventually.hpp"
 #include "test/support/fake_zabbix.hpp"
 #include "test/support/http.hpp"
 #include "test/support/process.hpp"
+#include "test/support/webex_webhook.hpp"
+#include "test/support/zpark_process.hpp"
 
 #include <boost/json.hpp>
-#include <openssl/hmac.h>
 
 #include <csignal>
 #include <map>
@@ -25,26 +27,6 @@ namespace json = boost::json;
 namespace commands_e2e {
 
 const std::string kSecret = "webhook-secret-for-tests";
-using Env = std::map<std::string, std::string>;
-
-std::string hmac_sha1_hex(const std::string& key, const std::string& body) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(body.data()),
-       body.size(), md, &len);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
-
-std::string str(const json::value& v, const char* key) {
-  auto* p = v.is_object() ? v.as_object().if_contains(key) : nullptr;
-  return p && p->is_string() ? std::string(p->get_string()) : "";
-}
 
 struct Setup {
   TempDir dir;
@@ -54,30 +36,20 @@ struct Setup {
   std::string bot_id;
 
   explicit Setup(Env extra = {}) {
-    Env env{{"ZPARK_API_TOKEN", "api-token"},
-            {"ZPARK_LISTEN", "127.0.0.1:0"},
-            {"ZPARK_DATA_DIR", dir.path() + "/data"},
-            {"ZPARK_FSYNC", "false"},
-            {"SPARK_ACCESS_TOKEN", "test-token"},
-            {"WEBEX_API_URL", emu.api_url()},
-            {"WEBEX_CA_FILE", emu.ca_file()},
-            {"SPARK_WEBHOOK_SECRET", kSecret},
-            {"SPARK_TRUSTED_USERS", "alice@example.com, @ops.example.org"},
-            {"ZPARK_CONTACT_INFO", "the NOC at +1 555 0100"},
-            // Nothing listens there: commands that need Zabbix fail fast; help does not ask it.
-            {"ZABBIX_SERVER_URL", "http://127.0.0.1:9/zabbix"},
-            {"ZABBIX_USERNAME", "Admin"},
-            {"ZABBIX_PASSWORD", "zabbix"},
-            {"ZPARK_COMMAND_RETRY_DELAY", "1"},
-            {"ZPARK_LOG_LEVEL", "debug"}};
-    for (auto& [k, v] : extra) {
-      if (v.empty()) env.erase(k);
-      else env[k] = v;
-    }
-    zpark = std::make_unique<Process>(std::vector<std::string>{env_or_fail("ZPARK_BIN"), "serve"}, env,
-                                      dir.path() + "/zpark.log");
+    Env env = webex_env(dir.path(), emu, "api-token");
+    env.insert({{"SPARK_WEBHOOK_SECRET", kSecret},
+                {"SPARK_TRUSTED_USERS", "alice@example.com, @ops.example.org"},
+                {"ZPARK_CONTACT_INFO", "the NOC at +1 555 0100"},
+                // Nothing listens there: commands that need Zabbix fail fast; help does not ask it.
+                {"ZABBIX_SERVER_URL", "http://127.0.0.1:9/zabbix"},
+                {"ZABBIX_USERNAME", "Admin"},
+                {"ZABBIX_PASSWORD", "zabbix"},
+                {"ZPARK_COMMAND_RETRY_DELAY", "1"},
+                {"ZPARK_LOG_LEVEL", "debug"}});
+    override_env(env, extra);
+    zpark = start_zpark(env, dir.path() + "/zpark.log");
     addr = zpark->wait_listening().front();
-    bot_id = str(webex_get("/v1/people/me"), "id");
+    bot_id = json_str(webex_get("/v1/people/me"), "id");
     BOOST_REQUIRE(!bot_id.empty());
   }
 
@@ -93,12 +65,7 @@ struct Setup {
   }
   // The webhook envelope Webex would send for that message.
   static std::string envelope(const json::value& m, const std::string& resource = "messages") {
-    json::object data{{"id", str(m, "id")},           {"roomId", str(m, "roomId")},
-                      {"roomType", str(m, "roomType")}, {"personId", str(m, "personId")},
-                      {"personEmail", str(m, "personEmail")}, {"created", str(m, "created")}};
-    json::object env{{"id", "WEBHOOK-1"}, {"name", "Zpark incoming webhook"}, {"resource", resource},
-                     {"event", "created"}, {"actorId", str(m, "personId")}, {"data", data}};
-    return json::serialize(env);
+    return message_envelope(m, resource);
   }
   Reply call(const std::string& body, const std::string& signature) {
     Headers h;
@@ -113,18 +80,9 @@ struct Setup {
   json::array replies() {
     json::array out;
     for (auto& m : emu.messages())
-      if (str(m, "personId") == bot_id)
+      if (json_str(m, "personId") == bot_id)
         out.push_back(m);
     return out;
-  }
-  template <class F>
-  bool eventually(F pred, std::chrono::milliseconds limit = 10s) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return pred();
   }
   // Waits for `n` replies, then a moment more to be sure no other one follows.
   json::array wait_replies(std::size_t n) {
@@ -135,7 +93,7 @@ struct Setup {
   std::size_t message_fetches() {
     std::size_t n = 0;
     for (auto& r : emu.requests())
-      if (str(r, "method") == "GET" && str(r, "path").starts_with("/v1/messages/")) ++n;
+      if (json_str(r, "method") == "GET" && json_str(r, "path").starts_with("/v1/messages/")) ++n;
     return n;
   }
   // A problem alert as Zabbix's media type posts it; returns the message the bot posted for it.
@@ -148,8 +106,8 @@ struct Setup {
     json::value root;
     BOOST_REQUIRE_MESSAGE(eventually([&] {
                             for (auto& m : emu.messages())
-                              if (str(m, "personId") == bot_id && has_text(m, "Disk full on db01") &&
-                                  str(m, "parentId").empty())
+                              if (json_str(m, "personId") == bot_id && has_text(m, "Disk full on db01") &&
+                                  json_str(m, "parentId").empty())
                                 root = m;
                             return !root.is_null();
                           }),
@@ -157,7 +115,7 @@ struct Setup {
     return root;
   }
   static bool has_text(const json::value& m, const std::string& part) {
-    return str(m, "markdown").find(part) != std::string::npos;
+    return json_str(m, "markdown").find(part) != std::string::npos;
   }
   // The bot's messages whose markdown contains `part`, oldest first.
   json::array replies_with(const std::string& part) {
@@ -169,7 +127,7 @@ struct Setup {
   // The card the bot posted in the thread of `root`, or null.
   json::value card_of(const json::value& root) {
     for (auto& m : emu.messages())
-      if (str(m, "personId") == bot_id && str(m, "parentId") == str(root, "id") && m.as_object().contains("attachments"))
+      if (json_str(m, "personId") == bot_id && json_str(m, "parentId") == json_str(root, "id") && m.as_object().contains("attachments"))
         return m;
     return nullptr;
   }
@@ -183,17 +141,17 @@ struct Setup {
   Reply press(const json::value& card, json::object inputs, const std::string& email = "alice@example.com",
               const std::string& name = "Alice Example") {
     auto action = emu.seed_attachment_action(json::serialize(json::object{
-        {"messageId", str(card, "id")}, {"personEmail", email}, {"displayName", name}, {"inputs", std::move(inputs)}}));
+        {"messageId", json_str(card, "id")}, {"personEmail", email}, {"displayName", name}, {"inputs", std::move(inputs)}}));
     last_action = json::value(action);
     return deliver_action(last_action);
   }
   Reply deliver_action(const json::value& action) {
-    json::object data{{"id", str(action, "id")}, {"type", "submit"}, {"messageId", str(action, "messageId")},
-                      {"personId", str(action, "personId")}, {"roomId", str(action, "roomId")},
-                      {"created", str(action, "created")}};
+    json::object data{{"id", json_str(action, "id")}, {"type", "submit"}, {"messageId", json_str(action, "messageId")},
+                      {"personId", json_str(action, "personId")}, {"roomId", json_str(action, "roomId")},
+                      {"created", json_str(action, "created")}};
     auto body = json::serialize(json::object{{"id", "WEBHOOK-2"}, {"name", "Zpark card actions"},
                                              {"resource", "attachmentActions"}, {"event", "created"},
-                                             {"actorId", str(action, "personId")}, {"data", data}});
+                                             {"actorId", json_str(action, "personId")}, {"data", data}});
     return call(body, hmac_sha1_hex(kSecret, body));
   }
   json::value last_action;
@@ -208,7 +166,7 @@ struct Setup {
   }
 };
 
-std::string markdown(const json::value& m) { return str(m, "markdown"); }
+std::string markdown(const json::value& m) { return json_str(m, "markdown"); }
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace commands_e2e
@@ -222,7 +180,7 @@ BOOST_AUTO_TEST_CASE(signature_is_checked_on_the_raw_body_before_anything_else) 
 
   auto missing = s.call(body, "");
   BOOST_TEST(missing.status == 403u);
-  BOOST_TEST(str(missing.json(), "error") == "Unauthorized");
+  BOOST_TEST(json_str(missing.json(), "error") == "Unauthorized");
   BOOST_TEST(s.call(body, std::string(40, '0')).status == 403u);
   BOOST_TEST(s.call(body, hmac_sha1_hex(kSecret, body + " ")).status == 403u);  // another body's signature
   BOOST_TEST(s.call(body, hmac_sha1_hex("another secret", body)).status == 403u);
@@ -239,7 +197,7 @@ BOOST_AUTO_TEST_CASE(signature_is_checked_on_the_raw_body_before_anything_else) 
 
   auto ok = s.call(body, good);
   BOOST_TEST(ok.status == 200u);
-  BOOST_TEST(str(ok.json(), "taskid").size() == 36u);
+  BOOST_TEST(json_str(ok.json(), "taskid").size() == 36u);
   s.wait_replies(1);
   BOOST_TEST(has(s.zpark->log(), "bad signature"));
   BOOST_TEST(!has(s.zpark->log(), good));  // no HMAC values in the log
@@ -254,7 +212,7 @@ BOOST_AUTO_TEST_CASE(body_length_limits_and_malformed_envelopes) {
                "Content-Length: 40000\r\n\r\n");
   auto too_big = big.read_reply();
   BOOST_TEST(too_big.status == 413u);
-  BOOST_TEST(str(too_big.json(), "error") == "Too big");
+  BOOST_TEST(json_str(too_big.json(), "error") == "Too big");
   // Chunked bodies over the limit too.
   Connection chunked(s.addr);
   chunked.send_raw("POST /api/v1/webhook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8000\r\n" +
@@ -278,7 +236,7 @@ BOOST_AUTO_TEST_CASE(body_length_limits_and_malformed_envelopes) {
                            R"({"resource":"messages","event":"created","data":{"id":"x"}})"}) {
     auto r = signed_call(body);
     BOOST_TEST(r.status == 400u);
-    BOOST_TEST(has(str(r.json(), "error"), "malformed"), body);
+    BOOST_TEST(has(json_str(r.json(), "error"), "malformed"), body);
   }
   auto other = signed_call(R"({"resource":"rooms","event":"created","data":{"personEmail":"alice@example.com"}})");
   BOOST_TEST(other.status == 400u);
@@ -297,10 +255,10 @@ BOOST_DATA_TEST_CASE(trust_decides_who_is_answered,
   auto r = s.deliver(m);
   BOOST_TEST(r.status == 200u);
   if (trusted) {
-    BOOST_TEST(str(r.json(), "taskid").size() == 36u);
+    BOOST_TEST(json_str(r.json(), "taskid").size() == 36u);
     BOOST_TEST(s.wait_replies(1).size() == 1u);
   } else {
-    BOOST_TEST(str(r.json(), "error") == "User not authorized");
+    BOOST_TEST(json_str(r.json(), "error") == "User not authorized");
     std::this_thread::sleep_for(500ms);
     BOOST_TEST(s.replies().size() == 0u);
     BOOST_TEST(s.message_fetches() == 0u);  // decided from the envelope, before any fetch
@@ -310,20 +268,20 @@ BOOST_DATA_TEST_CASE(trust_decides_who_is_answered,
 BOOST_AUTO_TEST_CASE(everyone_with_star_and_nobody_when_unset) {
   {
     Setup s(Env{{"SPARK_TRUSTED_USERS", "*"}});
-    BOOST_TEST(str(s.deliver(s.seed({{"personEmail", "anyone@anywhere.net"}, {"text", "help"}})).json(), "taskid").size() ==
+    BOOST_TEST(json_str(s.deliver(s.seed({{"personEmail", "anyone@anywhere.net"}, {"text", "help"}})).json(), "taskid").size() ==
                36u);
     BOOST_TEST(s.wait_replies(1).size() == 1u);
   }
   Setup s(Env{{"SPARK_TRUSTED_USERS", ""}});
   auto r = s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "help"}}));
-  BOOST_TEST(str(r.json(), "error") == "User not authorized");
+  BOOST_TEST(json_str(r.json(), "error") == "User not authorized");
 }
 
 BOOST_AUTO_TEST_CASE(commands_off_without_a_secret) {
   Setup s(Env{{"SPARK_WEBHOOK_SECRET", ""}});
   auto r = request(s.addr, verb::post, "/api/v1/webhook", "{}", {{"X-Spark-Signature", "00"}});
   BOOST_TEST(r.status == 503u);
-  BOOST_TEST(has(str(r.json(), "error"), "SPARK_WEBHOOK_SECRET"));
+  BOOST_TEST(has(json_str(r.json(), "error"), "SPARK_WEBHOOK_SECRET"));
 }
 
 BOOST_AUTO_TEST_CASE(help_in_a_direct_room_answers_in_that_room) {
@@ -333,8 +291,8 @@ BOOST_AUTO_TEST_CASE(help_in_a_direct_room_answers_in_that_room) {
   auto replies = s.wait_replies(1);
   BOOST_REQUIRE(replies.size() == 1u);
   const auto md = markdown(replies[0]);
-  BOOST_TEST(str(replies[0], "roomId") == str(m, "roomId"));
-  BOOST_TEST(str(replies[0], "parentId") == "");
+  BOOST_TEST(json_str(replies[0], "roomId") == json_str(m, "roomId"));
+  BOOST_TEST(json_str(replies[0], "parentId") == "");
   for (auto part : {"show issues", "show status", "show host", "help", "the NOC at +1 555 0100"})
     BOOST_TEST(has(md, part), "help lacks " << part << ":\n" << md);
   BOOST_TEST(!has(md, "<@personEmail"));  // no greeting mention in a direct room
@@ -353,14 +311,14 @@ BOOST_DATA_TEST_CASE(group_rooms_need_a_leading_mention,
   auto m = s.seed(s.group_message("alice@example.com", "Zed", rest));
   BOOST_TEST(s.deliver(m).status == 200u);
   if (expect == "none") {
-    BOOST_TEST(s.eventually([&] { return has(s.zpark->log(), "message ignored"); }));
+    BOOST_TEST(eventually([&] { return has(s.zpark->log(), "message ignored"); }));
     BOOST_TEST(s.replies().size() == 0u);
     return;
   }
   auto replies = s.wait_replies(1);
   BOOST_REQUIRE(replies.size() == 1u);
   const auto md = markdown(replies[0]);
-  BOOST_TEST(str(replies[0], "roomId") == "GROUP-ROOM-1");
+  BOOST_TEST(json_str(replies[0], "roomId") == "GROUP-ROOM-1");
   BOOST_TEST(has(md, "<@personEmail:alice@example.com"));  // the caller is greeted in a group room
   if (expect == "help") BOOST_TEST(has(md, "show issues"));
   else BOOST_TEST((has(md, "help") && !has(md, "show status")), md);
@@ -376,14 +334,14 @@ BOOST_AUTO_TEST_CASE(group_message_not_starting_with_the_bot_is_ignored) {
                                 "\">Zed</spark-mention> help</p>"},
                    {"mentionedPeople", json::array{"SOMEONE-ELSE", json::value(s.bot_id)}}});
   BOOST_TEST(s.deliver(m).status == 200u);
-  BOOST_TEST(s.eventually([&] { return has(s.zpark->log(), "message ignored"); }));
+  BOOST_TEST(eventually([&] { return has(s.zpark->log(), "message ignored"); }));
   BOOST_TEST(s.replies().size() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(control_characters_are_ignored_and_unknown_commands_get_one_line) {
   Setup s;
   s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "show\x01issues"}}));
-  BOOST_TEST(s.eventually([&] { return has(s.zpark->log(), "message ignored"); }));
+  BOOST_TEST(eventually([&] { return has(s.zpark->log(), "message ignored"); }));
   s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "make coffee"}}));
   auto replies = s.wait_replies(1);
   BOOST_REQUIRE(replies.size() == 1u);
@@ -399,7 +357,7 @@ BOOST_AUTO_TEST_CASE(the_same_message_delivered_twice_is_answered_once) {
   auto again = s.deliver(m);
   BOOST_TEST(first.status == 200u);
   BOOST_TEST(again.status == 200u);
-  BOOST_TEST(str(again.json(), "taskid") == str(first.json(), "taskid"));
+  BOOST_TEST(json_str(again.json(), "taskid") == json_str(first.json(), "taskid"));
   s.wait_replies(1);
   std::this_thread::sleep_for(500ms);
   BOOST_TEST(s.replies().size() == 1u);
@@ -408,7 +366,7 @@ BOOST_AUTO_TEST_CASE(the_same_message_delivered_twice_is_answered_once) {
 
 BOOST_AUTO_TEST_CASE(the_bots_own_messages_are_ignored) {
   Setup s;
-  BOOST_REQUIRE(s.eventually([&] { return request(s.addr, verb::get, "/readyz").status == 200; }));
+  BOOST_REQUIRE(eventually([&] { return request(s.addr, verb::get, "/readyz").status == 200; }));
   json::object data{{"id", "OWN-MESSAGE"}, {"roomId", "R"}, {"roomType", "group"}, {"personId", s.bot_id},
                     {"personEmail", "zpark@webex.bot"}};
   auto body = json::serialize(json::object{{"id", "W"}, {"resource", "messages"}, {"event", "created"}, {"data", data}});
@@ -421,12 +379,12 @@ BOOST_AUTO_TEST_CASE(the_bots_own_messages_are_ignored) {
 BOOST_AUTO_TEST_CASE(a_question_in_a_thread_is_answered_in_that_thread) {
   Setup s;
   auto root = s.seed({{"personEmail", "alice@example.com"}, {"text", "something"}});
-  auto m = s.seed({{"personEmail", "alice@example.com"}, {"text", "help"}, {"roomId", str(root, "roomId")},
-                   {"parentId", str(root, "id")}});
+  auto m = s.seed({{"personEmail", "alice@example.com"}, {"text", "help"}, {"roomId", json_str(root, "roomId")},
+                   {"parentId", json_str(root, "id")}});
   s.deliver(m);
   auto replies = s.wait_replies(1);
   BOOST_REQUIRE(replies.size() == 1u);
-  BOOST_TEST(str(replies[0], "parentId") == str(root, "id"));
+  BOOST_TEST(json_str(replies[0], "parentId") == json_str(root, "id"));
 }
 
 BOOST_AUTO_TEST_CASE(a_zabbix_failure_gets_one_trouble_reply_naming_the_contact) {
@@ -437,7 +395,7 @@ BOOST_AUTO_TEST_CASE(a_zabbix_failure_gets_one_trouble_reply_naming_the_contact)
   BOOST_TEST(has(markdown(replies[0]), "Zabbix"));
   BOOST_TEST(has(markdown(replies[0]), "the NOC at +1 555 0100"));
   // Retries at 1 s and 2 s fail too: no second error reply.
-  BOOST_TEST(s.eventually([&] { return has(s.zpark->log(), "Zabbix kept failing"); }, 15s));
+  BOOST_TEST(eventually([&] { return has(s.zpark->log(), "Zabbix kept failing"); }, 15s));
   BOOST_TEST(s.replies().size() == 1u);
   BOOST_TEST(has(request(s.addr, verb::get, "/metrics").body,
                  "zpark_commands_total{command=\"show status\",outcome=\"zabbix_failed\"} 1"));
@@ -452,16 +410,16 @@ BOOST_AUTO_TEST_CASE(a_503_on_the_reply_is_retried_and_sent_once) {
   BOOST_TEST(s.replies().size() == 1u);
   std::size_t posts = 0;
   for (auto& r : s.emu.requests())
-    if (str(r, "method") == "POST" && str(r, "path") == "/v1/messages") ++posts;
+    if (json_str(r, "method") == "POST" && json_str(r, "path") == "/v1/messages") ++posts;
   BOOST_TEST(posts == 3u);  // 503, 502, then the reply
 }
 
 BOOST_AUTO_TEST_CASE(a_429_on_a_reply_pauses_alerts_and_fetches_too) {
   Setup s;
-  BOOST_REQUIRE(s.eventually([&] { return request(s.addr, verb::get, "/readyz").status == 200; }));
+  BOOST_REQUIRE(eventually([&] { return request(s.addr, verb::get, "/readyz").status == 200; }));
   s.emu.post("/_emu/faults", R"({"fail_next":[{"status":429,"retry_after":2}]})");
   s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "help"}}));
-  BOOST_REQUIRE(s.eventually([&] {
+  BOOST_REQUIRE(eventually([&] {
     for (auto& r : s.emu.requests())
       if (r.at("status").to_number<int>() == 429) return true;
     return false;
@@ -470,7 +428,7 @@ BOOST_AUTO_TEST_CASE(a_429_on_a_reply_pauses_alerts_and_fetches_too) {
   BOOST_TEST(request(s.addr, verb::post, "/api/v1/alert", R"({"to":"ops@example.com","subject":"Disk full"})", token)
                  .status == 200u);
   s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "hello"}}));
-  BOOST_REQUIRE(s.eventually([&] { return s.replies().size() == 3u; }));
+  BOOST_REQUIRE(eventually([&] { return s.replies().size() == 3u; }));
   long long limited_at = -1;
   std::size_t after = 0;
   for (auto& r : s.emu.requests()) {
@@ -479,9 +437,9 @@ BOOST_AUTO_TEST_CASE(a_429_on_a_reply_pauses_alerts_and_fetches_too) {
       limited_at = t;
       continue;
     }
-    if (limited_at < 0 || str(r, "path").starts_with("/v1/people")) continue;
+    if (limited_at < 0 || json_str(r, "path").starts_with("/v1/people")) continue;
     ++after;
-    BOOST_TEST(t - limited_at >= 1950, str(r, "method") << " " << str(r, "path") << " sent " << t - limited_at
+    BOOST_TEST(t - limited_at >= 1950, json_str(r, "method") << " " << json_str(r, "path") << " sent " << t - limited_at
                                                         << " ms after the 429");
   }
   BOOST_TEST(limited_at >= 0);
@@ -501,7 +459,7 @@ BOOST_AUTO_TEST_CASE(a_404_on_the_message_fetch_ends_quietly) {
   Setup s;
   s.emu.post("/_emu/faults", R"({"fail_next_by_route":{"GET /v1/messages/{id}":[{"status":404}]}})");
   s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "help"}}));
-  BOOST_TEST(s.eventually([&] { return has(s.zpark->log(), "cannot fetch the command message"); }));
+  BOOST_TEST(eventually([&] { return has(s.zpark->log(), "cannot fetch the command message"); }));
   std::this_thread::sleep_for(300ms);
   BOOST_TEST(s.replies().size() == 0u);
   BOOST_TEST(s.message_fetches() == 1u);
@@ -541,7 +499,7 @@ BOOST_AUTO_TEST_CASE(webex_delivers_through_the_webhook_zpark_registered) {
   auto listed = json::parse(run_command(cli + " webhook list --json"));
   BOOST_REQUIRE(listed.as_array().size() == 2u);  // messages, and attachmentActions for the cards
   for (auto& h : listed.as_array())
-    BOOST_TEST(str(h, "targetUrl") == "http://127.0.0.1:" + std::to_string(port) + "/api/v1/webhook");
+    BOOST_TEST(json_str(h, "targetUrl") == "http://127.0.0.1:" + std::to_string(port) + "/api/v1/webhook");
   BOOST_TEST(!has(run_command(cli + " webhook list"), kSecret));
 
   Process zpark({env_or_fail("ZPARK_BIN"), "serve"}, env, dir.path() + "/zpark.log");
@@ -550,7 +508,7 @@ BOOST_AUTO_TEST_CASE(webex_delivers_through_the_webhook_zpark_registered) {
   run_command("curl -sSfk --max-time 10 -X POST -H 'Content-Type: application/json' --data-binary "
               "'{\"personEmail\":\"alice@example.com\",\"roomId\":\"G1\",\"mentionBot\":\"Zpark\",\"text\":\"help\"}' '" +
               emu.url() + "/_emu/messages'");
-  auto bot_id = str(json::parse(run_command("curl -sSfk -H 'Authorization: Bearer test-token' '" + emu.url() +
+  auto bot_id = json_str(json::parse(run_command("curl -sSfk -H 'Authorization: Bearer test-token' '" + emu.url() +
                                             "/v1/people/me'")),
                     "id");
   auto until = std::chrono::steady_clock::now() + 10s;
@@ -558,16 +516,16 @@ BOOST_AUTO_TEST_CASE(webex_delivers_through_the_webhook_zpark_registered) {
   while (replies.empty() && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(100ms);
     for (auto& m : emu.messages())
-      if (str(m, "personId") == bot_id) replies.push_back(m);
+      if (json_str(m, "personId") == bot_id) replies.push_back(m);
   }
   BOOST_REQUIRE_MESSAGE(replies.size() == 1u, zpark.log());
-  BOOST_TEST(has(str(replies[0], "markdown"), "show issues"));
-  BOOST_TEST(str(replies[0], "roomId") == "G1");
+  BOOST_TEST(has(json_str(replies[0], "markdown"), "show issues"));
+  BOOST_TEST(json_str(replies[0], "roomId") == "G1");
   // The bot's own reply was delivered to the webhook too (as Webex does) and ignored.
   std::this_thread::sleep_for(500ms);
   replies.clear();
   for (auto& m : emu.messages())
-    if (str(m, "personId") == bot_id) replies.push_back(m);
+    if (json_str(m, "personId") == bot_id) replies.push_back(m);
   BOOST_TEST(replies.size() == 1u);
   zpark.signal(SIGTERM);
   BOOST_TEST(zpark.wait_exit(10s) == 0);
@@ -581,17 +539,17 @@ BOOST_AUTO_TEST_CASE(ack_alone_in_an_alerts_thread_acknowledges_that_alerts_even
   Setup s(Env{{"ZABBIX_SERVER_URL", zabbix.url()}});
   auto root = s.alert_problem("8812");
   auto m = s.seed({{"personEmail", "alice@example.com"}, {"displayName", "Alice Example"}, {"text", "ack"},
-                   {"roomId", str(root, "roomId")}, {"parentId", str(root, "id")}});
+                   {"roomId", json_str(root, "roomId")}, {"parentId", json_str(root, "id")}});
   BOOST_TEST(s.deliver(m).status == 200u);
-  BOOST_REQUIRE_MESSAGE(s.eventually([&] { return !s.replies_with("Acknowledged").empty(); }), s.zpark->log());
+  BOOST_REQUIRE_MESSAGE(eventually([&] { return !s.replies_with("Acknowledged").empty(); }), s.zpark->log());
   auto reply = s.replies_with("Acknowledged").front();
-  BOOST_TEST(str(reply, "parentId") == str(root, "id"));  // answered in the alert's thread
+  BOOST_TEST(json_str(reply, "parentId") == json_str(root, "id"));  // answered in the alert's thread
   BOOST_TEST(has(markdown(reply), "8812"));
   auto acks = zabbix.calls("event.acknowledge");
   BOOST_REQUIRE(acks.size() == 1u);
   BOOST_TEST(json::serialize(acks[0].params.at("eventids")) == R"(["8812"])");
   BOOST_TEST((acks[0].params.at("action").to_number<int>() & 2) == 2);
-  BOOST_TEST(has(str(acks[0].params, "message"), "Alice Example <alice@example.com> via Webex"));
+  BOOST_TEST(has(json_str(acks[0].params, "message"), "Alice Example <alice@example.com> via Webex"));
   BOOST_TEST(zabbix.event("8812").acknowledged);
 }
 
@@ -599,12 +557,12 @@ BOOST_AUTO_TEST_CASE(ack_alone_in_a_thread_that_is_not_an_alert_asks_for_the_eve
   FakeZabbix zabbix;
   Setup s(Env{{"ZABBIX_SERVER_URL", zabbix.url()}});
   auto root = s.seed({{"personEmail", "alice@example.com"}, {"text", "something"}});
-  s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "ack"}, {"roomId", str(root, "roomId")},
-                    {"parentId", str(root, "id")}}));
+  s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"text", "ack"}, {"roomId", json_str(root, "roomId")},
+                    {"parentId", json_str(root, "id")}}));
   auto replies = s.wait_replies(1);
   BOOST_REQUIRE(replies.size() == 1u);
   BOOST_TEST(has(markdown(replies[0]), "I can't tell which problem this thread is about"));
-  BOOST_TEST(str(replies[0], "parentId") == str(root, "id"));
+  BOOST_TEST(json_str(replies[0], "parentId") == json_str(root, "id"));
   BOOST_TEST(zabbix.calls("event.acknowledge").empty());
 }
 
@@ -627,9 +585,9 @@ BOOST_AUTO_TEST_CASE(a_problem_alert_gets_a_card_in_its_thread_and_the_plain_roo
   json::object rec{{"to", "alice@example.com"}, {"subject", "Resolved: Disk full on db01"}, {"event_id", "8812"},
                    {"event_value", "0"}, {"update_status", "0"}, {"recovery_id", "8813"}};
   BOOST_TEST(request(s.addr, verb::post, "/api/v1/alert", json::serialize(rec), {{"Token", "api-token"}}).status == 200u);
-  BOOST_REQUIRE_MESSAGE(s.eventually([&] {
+  BOOST_REQUIRE_MESSAGE(eventually([&] {
                           for (auto& m : s.emu.messages())
-                            if (str(m, "id") == str(root, "id")) return has(markdown(m), "RESOLVED");
+                            if (json_str(m, "id") == json_str(root, "id")) return has(markdown(m), "RESOLVED");
                           return false;
                         }),
                         s.zpark->log());
@@ -652,22 +610,22 @@ BOOST_AUTO_TEST_CASE(a_button_acknowledges_once_naming_the_webex_user_even_press
   auto card = s.wait_card(root);
   auto r = s.press(card, {{"zpark", "ack"}, {"event", "8812"}, {"comment", ""}});
   BOOST_TEST(r.status == 200u);
-  BOOST_TEST(str(r.json(), "taskid").size() == 36u);
+  BOOST_TEST(json_str(r.json(), "taskid").size() == 36u);
   BOOST_TEST(s.deliver_action(s.last_action).status == 200u);  // Webex delivers the same action again
   s.press(card, {{"zpark", "ack"}, {"event", "8812"}, {"comment", ""}});  // a double click: a second action
-  BOOST_REQUIRE_MESSAGE(s.eventually([&] { return !s.replies_with("Acknowledged").empty(); }), s.zpark->log());
+  BOOST_REQUIRE_MESSAGE(eventually([&] { return !s.replies_with("Acknowledged").empty(); }), s.zpark->log());
   std::this_thread::sleep_for(800ms);
   auto replies = s.replies_with("Acknowledged");
   BOOST_TEST(replies.size() == 1u);
-  BOOST_TEST(str(replies[0], "parentId") == str(root, "id"));  // in the problem's thread
+  BOOST_TEST(json_str(replies[0], "parentId") == json_str(root, "id"));  // in the problem's thread
   auto acks = zabbix.calls("event.acknowledge");
   BOOST_REQUIRE(acks.size() == 1u);
   BOOST_TEST((acks[0].params.at("action").to_number<int>() & 2) == 2);
-  BOOST_TEST(str(acks[0].params, "message") == "Acknowledged by Alice Example <alice@example.com> via Webex");
+  BOOST_TEST(json_str(acks[0].params, "message") == "Acknowledged by Alice Example <alice@example.com> via Webex");
   // With a comment: the ack is done already, the comment is recorded.
   s.press(card, {{"zpark", "ack_comment"}, {"event", "8812"}, {"comment", "  disk swapped "}});
-  BOOST_REQUIRE(s.eventually([&] { return zabbix.calls("event.acknowledge").size() == 2u; }));
-  BOOST_TEST(str(zabbix.calls("event.acknowledge")[1].params, "message") ==
+  BOOST_REQUIRE(eventually([&] { return zabbix.calls("event.acknowledge").size() == 2u; }));
+  BOOST_TEST(json_str(zabbix.calls("event.acknowledge")[1].params, "message") ==
              "disk swapped \xE2\x80\x94 Alice Example <alice@example.com> via Webex");
   BOOST_TEST(has(request(s.addr, verb::get, "/metrics").body,
                  "zpark_commands_total{command=\"button ack\",outcome=\"duplicate\"} 1"));
@@ -680,7 +638,7 @@ BOOST_AUTO_TEST_CASE(after_the_recovery_a_button_says_the_problem_is_resolved) {
   auto card = s.wait_card(s.alert_problem("8812"));
   zabbix.resolve("8812");
   s.press(card, {{"zpark", "close"}, {"event", "8812"}, {"comment", ""}});
-  BOOST_REQUIRE_MESSAGE(s.eventually([&] { return !s.replies_with("already resolved").empty(); }), s.zpark->log());
+  BOOST_REQUIRE_MESSAGE(eventually([&] { return !s.replies_with("already resolved").empty(); }), s.zpark->log());
   BOOST_TEST(zabbix.calls("event.acknowledge").empty());
 }
 
@@ -692,7 +650,7 @@ BOOST_AUTO_TEST_CASE(a_button_from_an_untrusted_user_or_a_foreign_card_does_noth
   BOOST_TEST(s.press(card, {{"zpark", "ack"}, {"event", "8812"}}, "eve@example.com", "Eve").status == 200u);
   auto foreign = s.seed({{"personEmail", "bob@ops.example.org"}, {"text", "my own card"}});
   s.press(foreign, {{"zpark", "ack"}, {"event", "8812"}});
-  BOOST_TEST(s.eventually([&] {
+  BOOST_TEST(eventually([&] {
     auto m = request(s.addr, verb::get, "/metrics").body;
     return has(m, "command=\"button\",outcome=\"untrusted\"} 1") && has(m, "command=\"button\",outcome=\"not_our_card\"} 1");
   }));
@@ -708,9 +666,9 @@ BOOST_AUTO_TEST_CASE(zabbix_notice_of_the_bots_ack_is_not_shown_twice) {
   Setup s(Env{{"ZABBIX_SERVER_URL", zabbix.url()}});
   auto root = s.alert_problem("8812");
   s.deliver(s.seed({{"personEmail", "alice@example.com"}, {"displayName", "Alice Example"}, {"text", "ack on it"},
-                    {"roomId", str(root, "roomId")}, {"parentId", str(root, "id")}}));
-  BOOST_REQUIRE(s.eventually([&] { return !s.replies_with("Acknowledged").empty(); }));
-  const std::string said = str(zabbix.calls("event.acknowledge").at(0).params, "message");
+                    {"roomId", json_str(root, "roomId")}, {"parentId", json_str(root, "id")}}));
+  BOOST_REQUIRE(eventually([&] { return !s.replies_with("Acknowledged").empty(); }));
+  const std::string said = json_str(zabbix.calls("event.acknowledge").at(0).params, "message");
   auto update = [&](const std::string& message) {
     json::object u{{"to", "alice@example.com"}, {"subject", "Updated: Disk full on db01"}, {"message", "update"},
                    {"event_id", "8812"}, {"event_value", "1"}, {"update_status", "1"},
@@ -720,10 +678,10 @@ BOOST_AUTO_TEST_CASE(zabbix_notice_of_the_bots_ack_is_not_shown_twice) {
   auto echo = update(said);
   BOOST_TEST(echo.status == 200u);
   BOOST_TEST(update("a comment written in the frontend").status == 200u);
-  BOOST_REQUIRE(s.eventually([&] { return !s.replies_with("a comment written in the frontend").empty(); }));
+  BOOST_REQUIRE(eventually([&] { return !s.replies_with("a comment written in the frontend").empty(); }));
   BOOST_TEST(s.replies_with("Updated: Disk full").size() == 1u);
-  auto task = request(s.addr, verb::get, "/api/v1/tasks/" + str(echo.json(), "taskid"), "", {{"Token", "api-token"}});
-  BOOST_TEST(str(task.json(), "state") == "delivered");
+  auto task = request(s.addr, verb::get, "/api/v1/tasks/" + json_str(echo.json(), "taskid"), "", {{"Token", "api-token"}});
+  BOOST_TEST(json_str(task.json(), "state") == "delivered");
   BOOST_TEST(has(s.zpark->log(), "the bot's reply already told it"));
   BOOST_TEST(has(request(s.addr, verb::get, "/metrics").body, "zpark_alerts_bot_updates_skipped_total 1"));
 }

@@ -6,12 +6,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include "test/support/emulator.hpp"
+#include "test/support/eventually.hpp"
 #include "test/support/fake_frontend.hpp"
 #include "test/support/http.hpp"
 #include "test/support/process.hpp"
+#include "test/support/webex_webhook.hpp"
+#include "test/support/zpark_process.hpp"
 
 #include <boost/json.hpp>
-#include <openssl/hmac.h>
 
 #include <map>
 #include <thread>
@@ -24,38 +26,8 @@ namespace json = boost::json;
 namespace graphs_e2e {
 
 const std::string kSecret = "webhook-secret-for-tests";
-using Env = std::map<std::string, std::string>;
-
-std::string hmac_sha1_hex(const std::string& key, const std::string& body) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(body.data()),
-       body.size(), md, &len);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
-
-std::string str(const json::value& v, const char* key) {
-  auto* p = v.is_object() ? v.as_object().if_contains(key) : nullptr;
-  return p && p->is_string() ? std::string(p->get_string()) : "";
-}
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds limit = 10s) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
 
 struct Setup {
   TempDir dir;
@@ -66,29 +38,19 @@ struct Setup {
   std::string bot_id;
 
   explicit Setup(Env extra = {}) {
-    Env env{{"ZPARK_API_TOKEN", "api-token"},
-            {"ZPARK_LISTEN", "127.0.0.1:0"},
-            {"ZPARK_DATA_DIR", dir.path() + "/data"},
-            {"ZPARK_FSYNC", "false"},
-            {"SPARK_ACCESS_TOKEN", "test-token"},
-            {"WEBEX_API_URL", emu.api_url()},
-            {"WEBEX_CA_FILE", emu.ca_file()},
-            {"SPARK_WEBHOOK_SECRET", kSecret},
-            {"SPARK_TRUSTED_USERS", "alice@example.com"},
-            {"ZABBIX_SERVER_URL", zabbix.url()},
-            {"ZABBIX_USERNAME", "Admin"},
-            {"ZABBIX_PASSWORD", "zabbix"},
-            {"ZPARK_LOG_LEVEL", "debug"}};
-    for (auto& [k, v] : extra) {
-      if (v.empty()) env.erase(k);
-      else env[k] = v;
-    }
-    zpark = std::make_unique<Process>(std::vector<std::string>{env_or_fail("ZPARK_BIN"), "serve"}, env,
-                                      dir.path() + "/zpark.log");
+    Env env = webex_env(dir.path(), emu, "api-token");
+    env.insert({{"SPARK_WEBHOOK_SECRET", kSecret},
+                {"SPARK_TRUSTED_USERS", "alice@example.com"},
+                {"ZABBIX_SERVER_URL", zabbix.url()},
+                {"ZABBIX_USERNAME", "Admin"},
+                {"ZABBIX_PASSWORD", "zabbix"},
+                {"ZPARK_LOG_LEVEL", "debug"}});
+    override_env(env, extra);
+    zpark = start_zpark(env, dir.path() + "/zpark.log");
     addr = zpark->wait_listening().front();
     auto me = json::parse(run_command("curl -sSfk --max-time 10 -H 'Authorization: Bearer test-token' '" + emu.url() +
                                       "/v1/people/me'"));
-    bot_id = str(me, "id");
+    bot_id = json_str(me, "id");
     BOOST_REQUIRE(!bot_id.empty());
   }
 
@@ -106,8 +68,8 @@ struct Setup {
     json::value root;
     BOOST_REQUIRE_MESSAGE(eventually([&] {
                             for (auto& m : emu.messages())
-                              if (str(m, "personId") == bot_id && has(str(m, "markdown"), "CPU load is too high") &&
-                                  str(m, "parentId").empty())
+                              if (json_str(m, "personId") == bot_id && has(json_str(m, "markdown"), "CPU load is too high") &&
+                                  json_str(m, "parentId").empty())
                                 root = m;
                             return !root.is_null();
                           }),
@@ -120,12 +82,7 @@ struct Setup {
   // `text` written by alice in her direct room with the bot, delivered as Webex would.
   json::value command(const std::string& text) {
     auto m = emu.seed_message(json::serialize(json::object{{"personEmail", "alice@example.com"}, {"text", text}}));
-    json::object data{{"id", str(m, "id")},           {"roomId", str(m, "roomId")},
-                      {"roomType", str(m, "roomType")}, {"personId", str(m, "personId")},
-                      {"personEmail", str(m, "personEmail")}, {"created", str(m, "created")}};
-    json::object env{{"id", "WEBHOOK-1"}, {"name", "Zpark incoming webhook"}, {"resource", "messages"},
-                     {"event", "created"}, {"actorId", str(m, "personId")}, {"data", data}};
-    const auto body = json::serialize(env);
+    const auto body = message_envelope(m);
     auto r = request(addr, verb::post, "/api/v1/webhook", body, {{"X-Spark-Signature", hmac_sha1_hex(kSecret, body)}});
     BOOST_REQUIRE_MESSAGE(r.status == 200u, r.body);
     return m;
@@ -143,13 +100,13 @@ BOOST_AUTO_TEST_CASE(a_problem_alert_gets_its_graph_in_its_thread_after_the_aler
                         "no graph uploaded; zpark log:\n" + s.zpark->log());
   BOOST_REQUIRE(files.size() == 1u);
   const auto& f = files[0];
-  BOOST_TEST(str(f, "parentId") == str(root, "id"));  // in the alert's thread
-  BOOST_TEST(str(f, "roomId") == str(root, "roomId"));
-  BOOST_TEST(str(f, "contentType") == "image/png");
-  BOOST_TEST(str(f, "head").starts_with("89504e470d0a1a0a"));  // \x89PNG\r\n\x1a\n
+  BOOST_TEST(json_str(f, "parentId") == json_str(root, "id"));  // in the alert's thread
+  BOOST_TEST(json_str(f, "roomId") == json_str(root, "roomId"));
+  BOOST_TEST(json_str(f, "contentType") == "image/png");
+  BOOST_TEST(json_str(f, "head").starts_with("89504e470d0a1a0a"));  // \x89PNG\r\n\x1a\n
   BOOST_TEST(f.at("size").as_int64() == static_cast<std::int64_t>(FakeFrontend::png().size()));
-  BOOST_TEST(has(str(f, "name"), ".png"));
-  BOOST_TEST(str(f, "markdown") == "**db01**: CPU load (last 1h)");
+  BOOST_TEST(has(json_str(f, "name"), ".png"));
+  BOOST_TEST(json_str(f, "markdown") == "**db01**: CPU load (last 1h)");
   // chart.php asked for the trigger's item over the default hour.
   auto charts = s.zabbix.charts();
   BOOST_REQUIRE(charts.size() == 1u);
@@ -157,7 +114,7 @@ BOOST_AUTO_TEST_CASE(a_problem_alert_gets_its_graph_in_its_thread_after_the_aler
   // The upload reached the emulator as multipart/form-data.
   bool multipart = false;
   for (auto& r : s.emu.requests())
-    if (str(r, "method") == "POST" && str(r, "path") == "/v1/messages" && r.at("body").is_object() &&
+    if (json_str(r, "method") == "POST" && json_str(r, "path") == "/v1/messages" && r.at("body").is_object() &&
         r.at("body").as_object().contains("multipart"))
       multipart = true;
   BOOST_TEST(multipart);
@@ -209,10 +166,10 @@ BOOST_AUTO_TEST_CASE(the_graph_command_uploads_into_the_askers_room) {
   BOOST_REQUIRE_MESSAGE(eventually([&] { return !(files = s.files()).empty(); }),
                         "no graph uploaded; zpark log:\n" + s.zpark->log());
   const auto& f = files[0];
-  BOOST_TEST(str(f, "roomId") == str(asked, "roomId"));
-  BOOST_TEST(str(f, "parentId") == "");
-  BOOST_TEST(str(f, "head").starts_with("89504e47"));
-  BOOST_TEST(str(f, "markdown") == R"(**db01**: CPU load, Load average \(5m\) (last 6h))");
+  BOOST_TEST(json_str(f, "roomId") == json_str(asked, "roomId"));
+  BOOST_TEST(json_str(f, "parentId") == "");
+  BOOST_TEST(json_str(f, "head").starts_with("89504e47"));
+  BOOST_TEST(json_str(f, "markdown") == R"(**db01**: CPU load, Load average \(5m\) (last 6h))");
   BOOST_TEST(has(s.zabbix.charts().at(0), "itemids%5B%5D=23001&itemids%5B%5D=23002&from=now-21600s"));
 
   // Unknown host, unknown item: one clear line each, no image.
@@ -221,7 +178,7 @@ BOOST_AUTO_TEST_CASE(the_graph_command_uploads_into_the_askers_room) {
   auto line = [&](const std::string& part) {
     return eventually([&] {
       for (auto& m : s.emu.messages())
-        if (str(m, "personId") == s.bot_id && has(str(m, "markdown"), part)) return true;
+        if (json_str(m, "personId") == s.bot_id && has(json_str(m, "markdown"), part)) return true;
       return false;
     });
   };

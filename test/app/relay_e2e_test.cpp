@@ -3,8 +3,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include "test/support/emulator.hpp"
+#include "test/support/eventually.hpp"
 #include "test/support/http.hpp"
 #include "test/support/process.hpp"
+#include "test/support/zpark_process.hpp"
 
 #include <boost/json.hpp>
 
@@ -23,7 +25,6 @@ namespace json = boost::json;
 namespace {
 
 const std::string kToken = "relay-token";
-using Env = std::map<std::string, std::string>;
 
 struct Setup {
   TempDir dir;
@@ -45,8 +46,7 @@ struct Setup {
     start();
   }
   void start(const std::string& log = "zpark.log") {
-    zpark = std::make_unique<Process>(std::vector<std::string>{env_or_fail("ZPARK_BIN"), "serve"}, env,
-                                      dir.path() + "/" + log);
+    zpark = start_zpark(env, dir.path() + "/" + log);
     addr = zpark->wait_listening().front();
   }
   Reply alert(const std::string& body, Connection* c = nullptr) {
@@ -56,12 +56,7 @@ struct Setup {
   // Polls until `pred` holds or `limit` passes.
   template <class F>
   bool eventually(F pred, std::chrono::milliseconds limit = 15s) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return pred();
+    return zpark::test::eventually(pred, limit);
   }
   std::string task_state(const std::string& id) {
     auto r = request(addr, verb::get, "/api/v1/tasks/" + id, "", {{"Token", kToken}});

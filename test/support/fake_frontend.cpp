@@ -1,23 +1,16 @@
 #include "test/support/fake_frontend.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
+#include "test/support/loopback_http.hpp"
+
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
 #include <mutex>
-#include <thread>
-
-#include <sys/socket.h>
 
 namespace zpark::test {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = boost::beast::http;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -44,10 +37,6 @@ bool contains_ci(std::string hay, std::string needle) {
 
 struct FakeFrontend::State {
   mutable std::mutex mu;
-  asio::io_context io;
-  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
-  std::thread accepting;
-  bool stopping = false;
   int session = 0;  // current valid session number; 0: none
   bool always_html = false;
   std::size_t logins = 0, refused = 0;
@@ -109,8 +98,8 @@ struct FakeFrontend::State {
                        {"id", id}};
   }
 
-  http::response<http::string_body> answer(const http::request<http::string_body>& req) {
-    http::response<http::string_body> res{http::status::ok, 11};
+  LoopbackHttpServer::Response answer(const LoopbackHttpServer::Request& req) {
+    LoopbackHttpServer::Response res{http::status::ok, 11};
     const std::string target(req.target());
     std::lock_guard lock(mu);
     if (target.starts_with("/zabbix/api_jsonrpc.php")) {
@@ -146,49 +135,18 @@ struct FakeFrontend::State {
       res.result(http::status::not_found);
       res.body() = "not found";
     }
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
     return res;
   }
 };
 
-namespace {
+FakeFrontend::FakeFrontend()
+    : st_(std::make_shared<State>()),
+      server_(std::make_unique<LoopbackHttpServer>([st = st_](const auto& req) { return st->answer(req); })) {}
 
-void serve(std::shared_ptr<FakeFrontend::State> st, tcp::socket socket) {
-  beast::flat_buffer buffer;
-  boost::system::error_code ec;
-  for (;;) {
-    http::request<http::string_body> req;
-    http::read(socket, buffer, req, ec);
-    if (ec) return;
-    auto res = st->answer(req);
-    http::write(socket, res, ec);
-    if (ec || !req.keep_alive()) return;
-  }
-}
-
-}  // namespace
-
-FakeFrontend::FakeFrontend() : st_(std::make_shared<State>()) {
-  st_->accepting = std::thread([st = st_] {
-    for (;;) {
-      boost::system::error_code ec;
-      tcp::socket s(st->io);
-      st->acceptor.accept(s, ec);
-      if (ec || st->stopping) return;
-      std::thread(serve, st, std::move(s)).detach();
-    }
-  });
-}
-
-FakeFrontend::~FakeFrontend() {
-  st_->stopping = true;
-  ::shutdown(st_->acceptor.native_handle(), SHUT_RDWR);
-  st_->accepting.join();
-}
+FakeFrontend::~FakeFrontend() = default;
 
 std::string FakeFrontend::url() const {
-  return "http://127.0.0.1:" + std::to_string(st_->acceptor.local_endpoint().port()) + "/zabbix";
+  return "http://127.0.0.1:" + std::to_string(server_->port()) + "/zabbix";
 }
 
 void FakeFrontend::expire_sessions() {

@@ -10,6 +10,8 @@
 
 namespace zpark::test {
 
+class LoopbackHttpServer;
+
 class FakeFrontend {
  public:
   // Host db01 (hostid 10501); items 23001 "CPU load" system.cpu.load[all,avg1] (float),
@@ -35,6 +37,7 @@ class FakeFrontend {
 
  private:
   std::shared_ptr<State> st_;
+  std::unique_ptr<LoopbackHttpServer> server_;  // declared last: stops first
 };
 
 }  // namespace zpark::test

@@ -1,8 +1,7 @@
 #include "test/support/fake_zabbix.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
+#include "test/support/loopback_http.hpp"
+
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
@@ -10,17 +9,11 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
-#include <thread>
-
-#include <sys/socket.h>
 
 namespace zpark::test {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = boost::beast::http;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -40,10 +33,6 @@ struct FakeZabbix::State {
   std::map<std::string, Event> events;
   std::vector<Call> calls;
   int next_ack = 1;
-  asio::io_context io;
-  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
-  std::thread accepting;
-  bool stopping = false;
 
   json::value event_json(const Event& e) const {
     json::object o{{"eventid", e.eventid},        {"source", "0"},
@@ -113,51 +102,30 @@ struct FakeZabbix::State {
 
 namespace {
 
-void serve(std::shared_ptr<FakeZabbix::State> st, tcp::socket socket) {
-  beast::flat_buffer buffer;
+LoopbackHttpServer::Response respond(FakeZabbix::State& st, const LoopbackHttpServer::Request& req) {
+  LoopbackHttpServer::Response res{http::status::ok, 11};
+  res.set(http::field::content_type, "application/json");
   boost::system::error_code ec;
-  for (;;) {
-    http::request<http::string_body> req;
-    http::read(socket, buffer, req, ec);
-    if (ec) return;
-    http::response<http::string_body> res{http::status::ok, 11};
-    res.set(http::field::content_type, "application/json");
-    json::value in = json::parse(req.body(), ec);
-    if (ec || !in.is_object()) {
-      res.result(http::status::bad_request);
-      res.body() = "not JSON";
-    } else {
-      res.body() = json::serialize(st->answer(in.get_object()));
-    }
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
-    http::write(socket, res, ec);
-    if (ec || !req.keep_alive()) return;
+  json::value in = json::parse(req.body(), ec);
+  if (ec || !in.is_object()) {
+    res.result(http::status::bad_request);
+    res.body() = "not JSON";
+  } else {
+    res.body() = json::serialize(st.answer(in.get_object()));
   }
+  return res;
 }
 
 }  // namespace
 
-FakeZabbix::FakeZabbix() : st_(std::make_shared<State>()) {
-  st_->accepting = std::thread([st = st_] {
-    for (;;) {
-      boost::system::error_code ec;
-      tcp::socket s(st->io);
-      st->acceptor.accept(s, ec);
-      if (ec || st->stopping) return;
-      std::thread(serve, st, std::move(s)).detach();
-    }
-  });
-}
+FakeZabbix::FakeZabbix()
+    : st_(std::make_shared<State>()),
+      server_(std::make_unique<LoopbackHttpServer>([st = st_](const auto& req) { return respond(*st, req); })) {}
 
-FakeZabbix::~FakeZabbix() {
-  st_->stopping = true;
-  ::shutdown(st_->acceptor.native_handle(), SHUT_RDWR);  // wakes the blocking accept
-  st_->accepting.join();
-}
+FakeZabbix::~FakeZabbix() = default;
 
 std::string FakeZabbix::url() const {
-  return "http://127.0.0.1:" + std::to_string(st_->acceptor.local_endpoint().port());
+  return "http://127.0.0.1:" + std::to_string(server_->port());
 }
 
 void FakeZabbix::add_event(Event e) {

@@ -14,6 +14,8 @@
 
 namespace zpark::test {
 
+class LoopbackHttpServer;
+
 class FakeZabbix {
  public:
   struct Event {
@@ -48,6 +50,7 @@ class FakeZabbix {
 
  private:
   std::shared_ptr<State> st_;
+  std::unique_ptr<LoopbackHttpServer> server_;  // declared last: stops first
 };
 
 }  // namespace zpark::test

@@ -17,6 +17,7 @@
 #include "spark/command.hpp"
 #include "spark/replies.hpp"
 #include "zabbix/actions.hpp"
+#include "test/support/zabbix_lab.hpp"
 #include "zabbix/client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -349,25 +350,12 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- the real Zabbix 6.0 lab ------------------------------------------------------------------
 
-std::map<std::string, std::string> lab_env() {
-  std::map<std::string, std::string> env;
-  const char* file = std::getenv("ZPARK_ZABBIX_LAB_ENV");
-  std::ifstream in(file && *file ? file : ZABBIX_LAB_ENV);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto eq = line.find('=');
-    if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  for (const char* key : {"ZABBIX_URL", "SERVER_PORT", "ZABBIX_SERVER_CONF"}) {
-    if (const char* v = std::getenv(key); v && *v) env[key] = v;
-  }
-  return env;
-}
-
+// An entry of the lab's env file; ZABBIX_URL, SERVER_PORT and ZABBIX_SERVER_CONF may come from the
+// environment instead.
 std::string lab(const std::string& key) {
-  static const auto env = lab_env();
-  auto it = env.find(key);
-  return it == env.end() ? std::string() : it->second;
+  static const auto env =
+      zpark::test::read_lab_env(ZABBIX_LAB_ENV, {"ZABBIX_URL", "SERVER_PORT", "ZABBIX_SERVER_CONF"});
+  return zpark::test::lab_value(env, key);
 }
 
 boost::test_tools::assertion_result have_lab(utf::test_unit_id) {

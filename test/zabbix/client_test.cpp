@@ -12,6 +12,7 @@
 
 #include "app/check_zabbix.hpp"
 #include "net/tls.hpp"
+#include "test/support/zabbix_lab.hpp"
 #include "zabbix/client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -979,13 +980,7 @@ BOOST_AUTO_TEST_SUITE_END()
 // ZABBIX_URL from the environment, else from the lab's env file: $ZPARK_ZABBIX_LAB_ENV or the
 // one the ctest fixture writes (ZABBIX_LAB_ENV, compiled in).
 std::string lab_url() {
-  if (const char* url = std::getenv("ZABBIX_URL"); url && *url) return url;
-  const char* file = std::getenv("ZPARK_ZABBIX_LAB_ENV");
-  std::ifstream in(file && *file ? file : ZABBIX_LAB_ENV);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.starts_with("ZABBIX_URL=")) return line.substr(11);
-  return {};
+  return zpark::test::lab_value(zpark::test::read_lab_env(ZABBIX_LAB_ENV, {"ZABBIX_URL"}), "ZABBIX_URL");
 }
 
 boost::test_tools::assertion_result have_lab(utf::test_unit_id) {

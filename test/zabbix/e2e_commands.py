@@ -14,100 +14,28 @@ posted (see THREAD_REPLIES_WIRED), and the Acknowledge button of the alert's car
 Usage: e2e_commands.py ZPARK_BIN EMULATOR_BIN CERT_DIR LAB_STATE
 Standard library only. Loopback only. Stops by itself (every wait is bounded).
 """
-import hashlib
 import json
 import os
 import random
 import re
-import select
 import socket
-import socketserver
-import ssl
 import struct
-import subprocess
-import sys
-import tempfile
-import threading
 import time
-import urllib.request
 
-for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-    os.environ.pop(k, None)
+import e2e_lib as e2e
+from e2e_lib import check, say, wait_for
 
-ZPARK_BIN, EMU_BIN, CERTS, LAB_STATE = sys.argv[1:5]
+e2e.init("zpark-cmd-e2e-")
 # An `ack` without an event id in an alert's thread: the runner's event_for_thread, wired by
 # app/command_path.cpp to the outbox's thread roots (ZPARK_E2E_THREAD_REPLIES=0 checks the old
 # answer, asking for the event id).
 THREAD_REPLIES_WIRED = os.environ.get("ZPARK_E2E_THREAD_REPLIES", "1") == "1"
-LAB = dict(line.strip().split("=", 1) for line in open(os.path.join(LAB_STATE, "env")) if "=" in line)
-ZABBIX_URL = LAB["ZABBIX_URL"]
-TRAPPER_PORT = int(LAB["SERVER_PORT"])
-WORK = tempfile.mkdtemp(prefix="zpark-cmd-e2e-")
-PROCS = []
-T0 = time.time()
 
 
-def say(*a):
-    print("[%5.1fs]" % (time.time() - T0), *a, file=sys.stderr, flush=True)
-
-
-def fail(msg):
-    say("FAIL:", msg)
-    for name in ("zpark.log", "emu.log"):
-        p = os.path.join(WORK, name)
-        if os.path.exists(p):
-            say("--- last lines of", name)
-            sys.stderr.write("".join(open(p).readlines()[-40:]))
-    raise SystemExit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-
-
-def wait_for(pred, seconds, what):
-    end = time.time() + seconds
-    while time.time() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.2)
-    v = pred()
-    if not v:
-        fail("timed out after %ss waiting for %s" % (seconds, what))
-    return v
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-# ---- Zabbix: JSON-RPC and the trapper's status.get ------------------------------------------
-class Zabbix:
-    def __init__(self, url):
-        self.url = url.rstrip("/") + "/api_jsonrpc.php"
-        self.auth = None
-        self.auth = self.call("user.login", {"username": "Admin", "password": "zabbix"})
-
-    def call(self, method, params):
-        req = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
-        if self.auth and method not in ("apiinfo.version", "user.login"):
-            req["auth"] = self.auth
-        r = urllib.request.Request(self.url, json.dumps(req).encode(), {"Content-Type": "application/json-rpc"})
-        answer = json.load(urllib.request.urlopen(r, timeout=30))
-        if "error" in answer:
-            fail("Zabbix %s failed: %s" % (method, answer["error"]))
-        return answer["result"]
-
-
+# ---- Zabbix: the trapper's status.get -------------------------------------------------------
 def trapper_status(sid):
     data = json.dumps({"request": "status.get", "type": "full", "sid": sid}).encode()
-    with socket.create_connection(("127.0.0.1", TRAPPER_PORT), timeout=10) as s:
+    with socket.create_connection(("127.0.0.1", e2e.TRAPPER_PORT), timeout=10) as s:
         s.sendall(b"ZBXD\x01" + struct.pack("<II", len(data), 0) + data)
         buf = b""
         while True:
@@ -149,124 +77,18 @@ def dashboard_figures(data):
     return f
 
 
-# ---- a TCP proxy in front of the Zabbix frontend, to take it down mid-test ------------------
-class Proxy:
-    def __init__(self, target_port):
-        self.target = ("127.0.0.1", target_port)
-        self.down = False
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            c, _ = self.sock.accept()
-            if self.down:
-                c.close()
-                continue
-            threading.Thread(target=self.pipe, args=(c,), daemon=True).start()
-
-    def pipe(self, c):
-        try:
-            u = socket.create_connection(self.target, timeout=10)
-        except OSError:
-            c.close()
-            return
-        socks = [c, u]
-        try:
-            while not self.down:
-                r, _, _ = select.select(socks, [], [], 0.2)
-                for s in r:
-                    d = s.recv(65536)
-                    if not d:
-                        return
-                    (u if s is c else c).sendall(d)
-        except OSError:
-            pass
-        finally:
-            c.close()
-            u.close()
-
-
-# ---- the emulator and zpark -----------------------------------------------------------------
-EMU_CTX = ssl.create_default_context(cafile=os.path.join(CERTS, "ca.pem"))
-
-
-def start(argv, env, log):
-    p = subprocess.Popen(argv, env=env, stdout=open(os.path.join(WORK, log), "w"), stderr=subprocess.STDOUT)
-    PROCS.append(p)
-    return p
-
-
-def log_text(name):
-    return open(os.path.join(WORK, name)).read()
-
-
-class Emulator:
-    def __init__(self):
-        start([EMU_BIN, "--cert", os.path.join(CERTS, "server.pem"), "--key", os.path.join(CERTS, "server.key"),
-               "--port", "0", "--token", "test-token"], {"PATH": os.environ["PATH"]}, "emu.log")
-        line = wait_for(lambda: re.search(r"listening (\S+)", log_text("emu.log")), 10, "the emulator")
-        self.url = "https://" + line.group(1)
-
-    def req(self, method, path, body=None, token=False):
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = "Bearer test-token"
-        data = json.dumps(body).encode() if body is not None else None
-        r = urllib.request.Request(self.url + path, data, headers, method=method)
-        return json.load(urllib.request.urlopen(r, context=EMU_CTX, timeout=10))
-
-    def messages(self):
-        return self.req("GET", "/_emu/messages")["messages"]
-
-
-def zpark_env(emu, port, proxy_port, extra=None):
-    env = {
-        "PATH": os.environ["PATH"],
-        "ZPARK_API_TOKEN": "api-token",
-        "ZPARK_LISTEN": "127.0.0.1:%d" % port,
-        "ZPARK_SERVER_URL": "http://127.0.0.1:%d" % port,
-        "ZPARK_DATA_DIR": os.path.join(WORK, "data"),
-        "ZPARK_FSYNC": "false",
-        "SPARK_ACCESS_TOKEN": "test-token",
-        "WEBEX_API_URL": emu.url + "/v1",
-        "WEBEX_CA_FILE": os.path.join(CERTS, "ca.pem"),
-        "SPARK_WEBHOOK_SECRET": "e2e-" + hashlib.sha1(os.urandom(16)).hexdigest(),
-        "SPARK_TRUSTED_USERS": "alice@example.com,@ops.example.org",
-        "ZPARK_CONTACT_INFO": "the NOC (ext. 4242)",
-        "ZABBIX_SERVER_URL": "http://127.0.0.1:%d" % proxy_port,
-        "ZABBIX_USERNAME": "Admin",
-        "ZABBIX_PASSWORD": "zabbix",
-        "ZPARK_COMMAND_RETRY_DELAY": "2",
-        "ZPARK_COMMAND_RETRIES": "5",
-    }
-    env.update(extra or {})
-    return env
-
-
-def zpark_cli(env, *args):
-    r = subprocess.run([ZPARK_BIN, *args], env=env, capture_output=True, text=True, timeout=30)
-    return r.returncode, r.stdout, r.stderr
-
-
 # ---- the test -------------------------------------------------------------------------------
 def main():
-    zbx = Zabbix(ZABBIX_URL)
-    emu = Emulator()
-    bot = emu.req("GET", "/v1/people/me", token=True)
-    proxy = Proxy(int(LAB["ZABBIX_PORT"]))
-    port = free_port()
-    env = zpark_env(emu, port, proxy.port)
+    s = e2e.Setup(through_proxy=True, webhook=True, SPARK_TRUSTED_USERS="alice@example.com,@ops.example.org",
+                  ZPARK_CONTACT_INFO="the NOC (ext. 4242)", ZPARK_COMMAND_RETRY_DELAY="2",
+                  ZPARK_COMMAND_RETRIES="5")
+    zbx, emu, bot, proxy, port, env = s.zbx, s.emu, s.bot, s.proxy, s.port, s.env
 
     # 1. Connect the bot as README says: zpark webhook create (twice: no duplicate).
     for _ in range(2):
-        rc, out, err = zpark_cli(env, "webhook", "create")
+        rc, out, err = e2e.zpark_cli(env, "webhook", "create")
         check(rc == 0, "zpark webhook create failed (%d): %s %s" % (rc, out, err))
-    rc, out, err = zpark_cli(env, "webhook", "list", "--json")
+    rc, out, err = e2e.zpark_cli(env, "webhook", "list", "--json")
     hooks = json.loads(out)
     # Two: messages (commands) and attachmentActions (the buttons of the alert cards).
     check(len(hooks) == 2, "webhook create twice made %d webhooks" % len(hooks))
@@ -274,20 +96,18 @@ def main():
     check(all(h["targetUrl"] == "http://127.0.0.1:%d/api/v1/webhook" % port for h in hooks), hooks)
     check(env["SPARK_WEBHOOK_SECRET"] not in out + err, "webhook list printed the secret")
 
-    zpark = start([ZPARK_BIN, "serve"], env, "zpark.log")
-    wait_for(lambda: "msg=listening" in log_text("zpark.log"), 10, "zpark to listen")
-    wait_for(lambda: "Webex token accepted" in log_text("zpark.log"), 10, "the Webex token check")
+    zpark = e2e.start_zpark(env)
 
     # 2. Zabbix objects: one group, three hosts (one disabled), trapper items, triggers.
     tag = "%04x" % random.randrange(0x10000)
     group = "Zpark cmd %s" % tag
-    gid = zbx.call("hostgroup.create", {"name": group})["groupids"][0]
+    gid = zbx.create("hostgroup.create", {"name": group}, "groupids", "hostgroup.delete")
     hosts = {}
     for name, status in (("zc%s-db01" % tag, 0), ("zc%s-db02" % tag, 0), ("zc%s-off" % tag, 1)):
-        hosts[name] = zbx.call("host.create", {
+        hosts[name] = zbx.create("host.create", {
             "host": name, "status": status, "groups": [{"groupid": gid}],
             "interfaces": [{"type": 1, "main": 1, "useip": 1, "ip": "127.0.0.1", "dns": "", "port": "10050"}],
-        })["hostids"][0]
+        }, "hostids", "host.delete")
     db01, db02 = "zc%s-db01" % tag, "zc%s-db02" % tag
     for name in (db01, db02):
         zbx.call("item.create", {"hostid": hosts[name], "name": "load", "key_": "zc.load", "type": 2, "value_type": 3})
@@ -299,15 +119,10 @@ def main():
     for host, desc, prio, thr in triggers:
         zbx.call("trigger.create", {"description": desc, "priority": prio,
                                     "expression": "last(/%s/zc.load)>%d" % (host, thr)})
-    subprocess.run(["zabbix_server", "-c", LAB["ZABBIX_SERVER_CONF"], "-R", "config_cache_reload"],
-                   capture_output=True)
+    e2e.reload_config()
 
     def send(host, value):
-        def once():
-            r = subprocess.run(["zabbix_sender", "-z", "127.0.0.1", "-p", str(TRAPPER_PORT), "-s", host, "-k",
-                                "zc.load", "-o", str(value)], capture_output=True, text=True)
-            return "processed: 1" in r.stdout
-        wait_for(once, 30, "zabbix_sender %s=%s" % (host, value))
+        e2e.send_value(host, "zc.load", value)
 
     send(db01, 0)
     send(db02, 0)
@@ -323,27 +138,10 @@ def main():
     problems = wait_for(lambda: len(our_problems()) == 3 and our_problems(), 60, "three problems in Zabbix")
     say("problems raised:", [(p["hosts"][0]["host"], p["description"], p["lastEvent"]["eventid"]) for p in problems])
 
-    seen = {"n": len(emu.messages())}
+    chat = e2e.Chat(emu, bot)
 
-    def ask(text, room=None, mention=None, parent=None, name=None):
-        m = {"personEmail": "alice@example.com", "text": text}
-        if room:
-            m["roomId"] = room
-        if mention:
-            m["mentionBot"] = mention
-        if parent:
-            m["parentId"] = parent
-        if name:
-            m["displayName"] = name
-        emu.req("POST", "/_emu/messages", m)
-
-        def reply():
-            new = [x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]
-                   and not x.get("files") and not x.get("attachments")]  # not an alert's graph or card
-            return new[0] if new else None
-        r = wait_for(reply, 30, "a reply to %r" % text)
-        seen["n"] = len(emu.messages())
-        return r.get("markdown", "")
+    def ask(text, **kw):  # the markdown of the bot's reply (not an alert's graph or card)
+        return chat.ask(text, **kw).get("markdown", "")
 
     # 3. show issues: every problem of our group, exact, with event ids; newest/most severe first.
     md = ask("show issues group \"%s\"" % group)
@@ -392,23 +190,19 @@ def main():
     md = ask("show issues group \"%s\"" % group)
     check("Zabbix" in md and "ext. 4242" in md, "trouble reply:\n" + md)
     time.sleep(3)
-    check(not [x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]], "second error reply")
+    check(not chat.from_bot(text_only=False), "second error reply")
     proxy.down = False
-    def report():
-        new = [x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]]
-        return new[0] if new else None
-    r = wait_for(report, 40, "the report after Zabbix is back")
+    r = wait_for(lambda: (chat.from_bot(text_only=False) or [None])[0], 40, "the report after Zabbix is back")
     check("**3**" in r.get("markdown", ""), "report after retry:\n" + r.get("markdown", ""))
-    seen["n"] = len(emu.messages())
+    chat.seen = len(emu.messages())
     time.sleep(1)
-    check(len([x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]]) == 0, "extra replies")
+    check(len(chat.from_bot(text_only=False)) == 0, "extra replies")
 
     # 7. The server's own figures when ZABBIX_SERVER_ADDRESS is set (restart zpark with it).
     zpark.terminate()
     zpark.wait(timeout=15)
-    env["ZABBIX_SERVER_ADDRESS"] = "127.0.0.1:%d" % TRAPPER_PORT
-    start([ZPARK_BIN, "serve"], env, "zpark.log")
-    wait_for(lambda: "Webex token accepted" in log_text("zpark.log"), 10, "zpark restarted")
+    env["ZABBIX_SERVER_ADDRESS"] = "127.0.0.1:%d" % e2e.TRAPPER_PORT
+    e2e.start_zpark(env)
     md = ask("show status")
     fig = dashboard_figures(trapper_status(sid))
     h, i = nums("hosts"), nums("items")
@@ -441,10 +235,8 @@ def main():
         alert = {"to": "alice@example.com", "subject": subject, "message": subject,
                  "event_id": eventid, "event_value": "1", "update_status": "0", "severity": "Warning",
                  "nseverity": "2", "host": db01}
-        r = urllib.request.Request("http://127.0.0.1:%d/api/v1/alert" % port, json.dumps(alert).encode(),
-                                   {"Content-Type": "application/json", "Token": env["ZPARK_API_TOKEN"]})
-        json.load(urllib.request.urlopen(r, timeout=10))
-        root = wait_for(lambda: next((x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]
+        e2e.post_alert(port, alert)
+        root = wait_for(lambda: next((x for x in emu.messages()[chat.seen:] if x.get("personId") == bot["id"]
                                       and subject in (x.get("markdown") or x.get("text") or "")), None),
                         30, "the alert in Webex")
         # The card with the buttons follows in the alert's thread; the root itself has none.
@@ -452,7 +244,7 @@ def main():
                                       and x.get("parentId") == root["id"] and x.get("attachments")), None),
                         30, "the alert's card")
         check(not root.get("attachments"), "the alert message carries a card: %s" % root)
-        seen["n"] = len(emu.messages())
+        chat.seen = len(emu.messages())
         return root, card
 
     load = event_of(db01, "Load high")
@@ -478,8 +270,7 @@ def main():
                                                      "inputs": {"zpark": "ack", "event": disk, "comment": ""},
                                                      "deliver": True})
     def acked():  # the bot's text replies (graphs of the alert, when on, come as files)
-        new = [x for x in emu.messages()[seen["n"]:] if x.get("personId") == bot["id"]
-               and not x.get("files") and not x.get("attachments") and "Acknowledged" in x.get("markdown", "")]
+        new = [x for x in chat.from_bot() if "Acknowledged" in x.get("markdown", "")]
         return new if new else None
     new = wait_for(acked, 30, "the reply to the button")
     time.sleep(3)
@@ -493,16 +284,7 @@ def main():
     check(h["acknowledged"] == "1", "the button did not acknowledge %s: %s" % (disk, h))
     check([a["message"] for a in h["acknowledges"]] == ["Acknowledged by Alice Example <alice@example.com> via Webex"],
           "a double press must acknowledge once, naming the Webex user: %s" % h)
-    seen["n"] = len(emu.messages())
-
-    # Clean up what the test made in Zabbix.
-    zbx.call("host.delete", list(hosts.values()))
-    zbx.call("hostgroup.delete", [gid])
-    say("PASS")
+    say("PASS")  # e2e.run deletes what the test made in Zabbix
 
 
-try:
-    main()
-finally:
-    for p in PROCS:
-        p.kill()
+e2e.run(main)

@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "test/support/fake_frontend.hpp"
+#include "test/support/zabbix_lab.hpp"
 #include "zabbix/frontend.hpp"
 #include "zabbix/graphs.hpp"
 
@@ -56,14 +57,7 @@ FrontendOptions options(const std::string& url, const std::string& user = "Admin
   return o;
 }
 
-std::string lab_url() {
-  const char* file = std::getenv("ZPARK_ZABBIX_LAB_ENV");
-  std::ifstream in(file && *file ? file : ZABBIX_LAB_ENV);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.starts_with("ZABBIX_URL=")) return line.substr(11);
-  return {};
-}
+std::string lab_url() { return zpark::test::lab_value(zpark::test::read_lab_env(ZABBIX_LAB_ENV), "ZABBIX_URL"); }
 
 boost::test_tools::assertion_result have_lab(utf::test_unit_id) {
   if (!lab_url().empty()) return true;
