@@ -151,7 +151,9 @@ Model model_requests(std::string_view in) {
   while (!in.empty()) {
     http::request_parser<http::string_body> p;
     p.header_limit(kHeaderLimit);
-    p.body_limit(boost::none);
+    // No body can be longer than what is left of the input (a longer Content-Length is a
+    // partial request either way); without a limit string_body reserves the declared length.
+    p.body_limit(in.size());
     p.eager(true);
     beast::error_code ec;
     std::size_t used = 0;
