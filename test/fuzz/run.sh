@@ -8,7 +8,9 @@
 # New inputs a run finds go to <build>/corpus/<target>/ (kept between runs; the seeds stay as
 # they are). Logs: <build>/fuzz-logs/<target>.log.
 # Environment: ZPARK_FUZZ_BUILD (build dir, default build-fuzz; CI uses build-asan, which has
-# the targets too), FUZZ_JOBS (targets run at once, default 1: exec/s of one core each).
+# the targets too), FUZZ_JOBS (targets run at once, default 1: exec/s of one core each),
+# FUZZ_SEED (libFuzzer's -seed; CI fixes it so that its short run is the one checked before
+# the commit, while long runs explore with a new seed each time).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -40,7 +42,7 @@ run_one() {
   local t=$1 corpus=$build/corpus/$1 log=$build/fuzz-logs/$1.log status=0 execs rate size result
   mkdir -p "$corpus"
   # -timeout: one input taking 10 s is a hang; -rss_limit_mb: memory blow-up is a finding too.
-  "$build/test/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  "$build/test/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
     -artifact_prefix="$build/findings/$t-" "$corpus" "$root/test/fuzz/corpus/$t" >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
