@@ -4,6 +4,8 @@
 #include "app/json_response.hpp"
 #include "conf/log.hpp"
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/pchars.hpp>
 #include <fmt/format.h>
 
 namespace zpark::app {
@@ -65,7 +67,12 @@ constexpr std::string_view kLivenessPath = "/healthz";
 }  // namespace
 
 std::optional<net::Response> Api::refusal(const http::request_header<>& header, const Match& m) const {
-  if (!m.route) return json_message(http::status::not_found, fmt::format("No such resource: {}", path_of(header.target())));
+  if (!m.route) {
+    // Shown percent-encoded (RFC 3986 pchars kept): the target may carry any byte, and the
+    // answer must stay valid UTF-8 JSON.
+    const auto shown = boost::urls::encode(path_of(header.target()), boost::urls::pchars + '/');
+    return json_message(http::status::not_found, fmt::format("No such resource: {}", shown));
+  }
   const Route& r = *m.route;
   if (header.method() == http::verb::options) return std::nullopt;
   bool allowed = false;

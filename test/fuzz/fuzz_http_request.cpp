@@ -229,13 +229,8 @@ void check_responses(std::string_view out, const Model& model) {
       FUZZ_CHECK(req->authorized);
     const bool head = req && req->method == http::verb::head;
     if (!head && res[http::field::content_type] == "application/json") {
-      // KNOWN ISSUE (reported, app/api.cpp): the 404 message echoes the path as it came, so a
-      // target that is not UTF-8 gives a body that is JSON but for its encoding. Tolerated only
-      // for such targets; everything else must be strict JSON.
-      json::parse_options lenient;
-      lenient.allow_invalid_utf8 = req && !zpark::fuzz::valid_utf8(req->target);
       boost::system::error_code jec;
-      json::parse(res.body(), jec, {}, lenient);
+      json::parse(res.body(), jec);  // strict: valid UTF-8 whatever bytes the target carried
       FUZZ_CHECK(!jec);
     }
     if (!res.keep_alive()) closed = true;
