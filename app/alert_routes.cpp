@@ -5,6 +5,8 @@
 #include "conf/log.hpp"
 
 #include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/pchars.hpp>
 #include <fmt/format.h>
 
 namespace zpark::app {
@@ -76,7 +78,8 @@ awaitable<net::Response> post_alert(tasks::Relay& relay, net::Request req) {
 
 awaitable<net::Response> get_task(tasks::Relay& relay, std::string taskid) {  // by value: a coroutine
   auto t = relay.find(taskid);
-  if (!t) co_return json_message(http::status::not_found, "No task with id " + taskid);
+  // The id comes from the path as sent: percent-encoded, so the JSON stays valid UTF-8.
+  if (!t) co_return json_message(http::status::not_found, "No task with id " + boost::urls::encode(taskid, boost::urls::pchars));
   const char* state = t->state == tasks::TaskState::pending     ? "pending"
                       : t->state == tasks::TaskState::delivered ? "delivered"
                                                                 : "failed";
