@@ -77,7 +77,7 @@ awaitable<net::Response> post_alert(tasks::Relay& relay, net::Request req) {
 }
 
 awaitable<net::Response> get_task(tasks::Relay& relay, std::string taskid) {  // by value: a coroutine
-  auto t = relay.find(taskid);
+  auto t = co_await relay.find(taskid);
   // The id comes from the path as sent: percent-encoded, so the JSON stays valid UTF-8.
   if (!t) co_return json_message(http::status::not_found, "No task with id " + boost::urls::encode(taskid, boost::urls::pchars));
   const char* state = t->state == tasks::TaskState::pending     ? "pending"

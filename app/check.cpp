@@ -6,6 +6,8 @@
 #include "app/webex_cli.hpp"
 #include "spark/webex_client.hpp"
 #include "spark/webhook_repair.hpp"
+#include "tasks/pg/connection.hpp"
+#include "tasks/pg/store.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -61,6 +63,42 @@ asio::awaitable<bool> check_webex(const conf::Settings& s, std::string& report) 
   co_return false;
 }
 
+// The outbox: SQLite needs nothing proven; PostgreSQL must be reachable, and its schema one
+// this zpark can use (read only: `zpark serve` creates and migrates it).
+asio::awaitable<bool> check_outbox(const conf::Settings& s, std::string& report) {
+  if (s.database_url.empty()) {
+    report = "Outbox: SQLite in " + s.data_dir + " (one instance; set ZPARK_DATABASE_URL to share one PostgreSQL)";
+    co_return true;
+  }
+  namespace pg = tasks::pg;
+  pg::ConnectOptions opts{s.database_url, s.database_password};
+  pg::Connection c(co_await asio::this_coro::executor, opts);
+  const std::string where = "Outbox: PostgreSQL at " + pg::describe(s.database_url);
+  std::string failed;
+  try {
+    co_await c.connect();
+    std::string sql = "SELECT current_setting('server_version'), "
+                      "(SELECT version FROM zpark_schema WHERE to_regclass('zpark_schema') IS NOT NULL)";
+    auto r = co_await c.query(std::move(sql));
+    const int theirs = r.null(0, 1) ? 0 : static_cast<int>(r.int64(0, 1));
+    const int ours = pg::schema_version();
+    report = where + ": connected (PostgreSQL " + r.text(0, 0) + "), schema version " + std::to_string(theirs);
+    if (theirs == 0)
+      report += " (not created yet: `zpark serve` creates version " + std::to_string(ours) + ")";
+    else if (theirs < ours)
+      report += " (`zpark serve` migrates it to " + std::to_string(ours) + ")";
+    else if (theirs > ours)
+      failed = "schema version " + std::to_string(theirs) + " is newer than this zpark knows (" + std::to_string(ours) +
+               "); run a newer zpark";
+  } catch (const std::exception& e) {
+    failed = e.what();
+  }
+  c.close();
+  if (failed.empty()) co_return true;
+  report = where + ": FAILED: " + failed + "; check ZPARK_DATABASE_URL (and ZPARK_DATABASE_PASSWORD)";
+  co_return false;
+}
+
 }  // namespace
 
 int run_check(const conf::Settings& s) {
@@ -86,8 +124,16 @@ int run_check(const conf::Settings& s) {
     zabbix = e ? ZabbixCheck{false, "Zabbix: check failed unexpectedly"} : std::move(result);
     ok = ok && zabbix.ok;
   });
+  std::string outbox;
+  asio::co_spawn(io, check_outbox(s, outbox), [&](std::exception_ptr e, bool passed) {
+    if (e) {
+      passed = false;
+      outbox = "Outbox: FAILED: check failed unexpectedly";
+    }
+    ok = ok && passed;
+  });
   io.run();
-  std::printf("%s\n%s\n", webex.c_str(), zabbix.report.c_str());
+  std::printf("%s\n%s\n%s\n", outbox.c_str(), webex.c_str(), zabbix.report.c_str());
   if (!zabbix.graphs.empty()) std::printf("%s\n", zabbix.graphs.c_str());
   if (auto off = s.commands_off_reason(); !off.empty())
     std::printf("Bot commands: off: %s\n", off.c_str());

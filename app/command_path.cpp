@@ -16,7 +16,7 @@ namespace asio = boost::asio;
 
 CommandPath::CommandPath(asio::io_context& io, const conf::Settings& s, Api& api, AlertPath& alerts,
                          zabbix::Frontend* frontend)
-    : io_(io), settings_(s), check_timer_(io) {
+    : io_(io), settings_(s), alerts_(alerts), check_timer_(io) {
   WebhookSettings ws{s.webhook_secret, s.trusted_users, s.webhook_body_limit, s.commands_off_reason()};
   if (ws.off_reason.empty()) {
     webex_ = alerts.webex();
@@ -30,7 +30,7 @@ CommandPath::CommandPath(asio::io_context& io, const conf::Settings& s, Api& api
     co.graphs_off = frontend ? "" : s.graphs_off_reason();
     co.graph_period = s.graph_period;
     // ack / close ... without an event id, written in the thread of one of our problem alerts.
-    co.event_for_thread = [&relay = alerts.relay()](const std::string& root) { return relay.thread_event(root); };
+    co.event_for_thread = [&relay = alerts.relay()](std::string root) { return relay.thread_event(std::move(root)); };
     co.trusted = s.trusted_users;
     runner_ = std::make_unique<tasks::CommandRunner>(io.get_executor(), *webex_, *zabbix_, alerts.relay(), co);
     alerts.on_identity([this](const spark::Identity& me) { runner_->set_bot(me); });
@@ -84,6 +84,9 @@ asio::awaitable<void> CommandPath::keep_webhook() {
 // Webex disables a webhook after many failed deliveries and never re-enables it; someone may
 // delete it or change ZPARK_SERVER_URL. One pass of `zpark webhook repair`, logged.
 asio::awaitable<void> CommandPath::check_webhook() {
+  // Instances sharing an outbox take turns through it: one repairs, the others would only race it.
+  const bool leading = co_await alerts_.relay().store().lead(std::string("webhook-repair"));  // not in the if: GCC 12
+  if (!leading) co_return;
   const auto specs = webhook_specs(settings_);  // messages, and the cards' buttons
   std::vector<spark::WebhookInfo> hooks;
   auto r = co_await spark::list_webhooks(*webex_, hooks, settings_.webhook_secret);

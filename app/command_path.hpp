@@ -35,6 +35,7 @@ class CommandPath {
 
   boost::asio::io_context& io_;
   const conf::Settings& settings_;
+  AlertPath& alerts_;
   spark::WebexClient* webex_ = nullptr;
   std::unique_ptr<zabbix::Client> zabbix_;
   std::unique_ptr<tasks::CommandRunner> runner_;

@@ -47,8 +47,22 @@ net::ClientOptions webex_client_options(const conf::Settings& s) {
 }
 
 AlertPath::AlertPath(asio::io_context& io, const conf::Settings& s, Api& api)
-    : io_(io), settings_(s), lock_fd_(lock_data_dir(s.data_dir)) {
-  outbox_ = std::make_unique<tasks::Outbox>(tasks::OutboxOptions{s.data_dir, s.fsync, s.dedup_window});
+    : io_(io), settings_(s), lock_fd_(s.database_url.empty() ? lock_data_dir(s.data_dir) : -1) {
+  if (s.database_url.empty()) {
+    outbox_ = std::make_unique<tasks::Outbox>(tasks::OutboxOptions{s.data_dir, s.fsync, s.dedup_window});
+    sqlite_store_ = std::make_unique<tasks::SqliteStore>(*outbox_);
+    store_ = sqlite_store_.get();
+  } else {
+    tasks::pg::lib();  // fails start-up at once, saying to install libpq5, rather than at the first alert
+    tasks::pg::StoreOptions po;
+    po.connect.url = s.database_url;
+    po.connect.password = s.database_password;
+    po.pool_size = s.database_pool;
+    po.dedup_window = s.dedup_window;
+    pg_ = std::make_unique<tasks::pg::PgStore>(io.get_executor(), std::move(po));
+    store_ = pg_.get();
+    pg_problem_ = "the PostgreSQL outbox (ZPARK_DATABASE_URL) is not open yet";
+  }
   spark::MessageSink* sink = nullptr;
   if (s.dry_run()) {
     dry_run_ = std::make_unique<spark::DryRunSink>();
@@ -65,7 +79,7 @@ AlertPath::AlertPath(asio::io_context& io, const conf::Settings& s, Api& api)
   ro.admin_room = s.admin_room;
   ro.format.escape_message = s.escape_message;
   if (s.cards_on()) ro.cards = spark::CardOptions{s.zabbix_url};
-  relay_ = std::make_unique<tasks::Relay>(io.get_executor(), *outbox_, *sink, ro);
+  relay_ = std::make_unique<tasks::Relay>(io.get_executor(), *store_, *sink, ro);
   add_alert_routes(api, *relay_, s.alert_body_limit);
 
   api.add_metrics_source([this](std::string& out) {
@@ -101,13 +115,24 @@ ReadinessCheck AlertPath::readiness() {
   return [this] {
     // The outbox first: while it refuses writes every alert gets 503, whatever Webex says.
     std::string problems = relay_->problem();
+    auto add = [&](const std::string& p) {
+      if (!p.empty()) problems += (problems.empty() ? "" : "; ") + p;
+    };
+    add(pg_problem_);
+    if (pg_ && pg_problem_.empty() && !pg_->lock_problem().empty())
+      add("alerts are not delivered by this instance: no PostgreSQL lock connection (" + pg_->lock_problem() + ")");
     if (!token_ok_) problems += (problems.empty() ? "" : "; ") + token_problem_;
     return problems;
   };
 }
 
 void AlertPath::start() {
-  relay_->resume();
+  if (pg_)
+    asio::co_spawn(io_, open_database(), [](std::exception_ptr e) {
+      if (e) log::error("opening the PostgreSQL outbox stopped");
+    });
+  else
+    relay_->resume();
   if (webex_)
     asio::co_spawn(io_, prove_token(), [](std::exception_ptr e) {
       if (e) log::error("Webex token check stopped");
@@ -119,7 +144,34 @@ void AlertPath::start() {
 void AlertPath::stop() {
   stopping_ = true;
   relay_->stop();
+  if (pg_) pg_->close();
   if (webex_) webex_->http().close();
+}
+
+// The service starts without its database (503 and /readyz say why) and opens it as soon as it
+// can: a PostgreSQL restart or a boot order must not need a restart of Zpark.
+asio::awaitable<void> AlertPath::open_database() {
+  asio::steady_timer timer(io_);
+  std::chrono::milliseconds wait{500};
+  while (!stopping_) {
+    std::string why;
+    try {
+      co_await pg_->open();
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    if (stopping_) co_return;
+    if (why.empty()) {
+      pg_problem_.clear();
+      relay_->resume();
+      co_return;
+    }
+    if (pg_problem_.find(why) == std::string::npos) log::error("cannot open the PostgreSQL outbox, retrying", {{"error", why}});
+    pg_problem_ = "cannot open the PostgreSQL outbox: " + why;
+    timer.expires_after(wait);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    wait = std::min(wait * 2, std::chrono::milliseconds(10'000));
+  }
 }
 
 asio::awaitable<void> AlertPath::prove_token() {

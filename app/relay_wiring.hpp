@@ -1,11 +1,13 @@
 #pragma once
-// Builds the alert path from settings: outbox, Webex client (or dry-run sink), relay, the
+// Builds the alert path from settings: outbox (SQLite, or PostgreSQL with ZPARK_DATABASE_URL), Webex client (or dry-run sink), relay, the
 // Webex token check, routes, readiness and metrics.
 #include "app/api.hpp"
 #include "app/basic_routes.hpp"
 #include "conf/settings.hpp"
 #include "spark/webex_client.hpp"
+#include "tasks/pg/store.hpp"
 #include "tasks/relay.hpp"
+#include "tasks/sqlite_store.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -34,11 +36,16 @@ class AlertPath {
 
  private:
   boost::asio::awaitable<void> prove_token();
+  boost::asio::awaitable<void> open_database();
 
   boost::asio::io_context& io_;
   const conf::Settings& settings_;
   int lock_fd_ = -1;  // flock on the data directory, held while running
-  std::unique_ptr<tasks::Outbox> outbox_;
+  std::unique_ptr<tasks::Outbox> outbox_;  // SQLite, or:
+  std::unique_ptr<tasks::pg::PgStore> pg_;  // ZPARK_DATABASE_URL
+  std::unique_ptr<tasks::SqliteStore> sqlite_store_;
+  tasks::Store* store_ = nullptr;
+  std::string pg_problem_;  // why the PostgreSQL outbox is not open yet
   std::unique_ptr<spark::WebexClient> webex_;
   std::unique_ptr<spark::DryRunSink> dry_run_;
   std::unique_ptr<tasks::Relay> relay_;

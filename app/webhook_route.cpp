@@ -77,11 +77,11 @@ awaitable<net::Response> WebhookRoute::handle(net::Request req) {
   if (env->resource == "attachmentActions") {
     // A card button. The envelope names only the person's id: trust is checked by the task
     // once GET /people/{id} gave the email, after this 200 (Webex wants a quick answer).
-    if (auto first = runner_->seen(env->data_id)) {
+    auto taskid = tasks::new_task_id();
+    if (auto first = co_await runner_->claim(env->data_id, taskid)) {
       log::info("webhook call repeated: already answered", {{"action", env->data_id}, {"taskid", *first}});
       co_return outcome("duplicate", json_response(http::status::ok, json::object{{"taskid", *first}}));
     }
-    auto taskid = tasks::new_task_id();
     log::info("card action accepted", {{"webhook", env->id}, {"action", env->data_id}, {"taskid", taskid}});
     runner_->start_card(std::move(*env), taskid);
     co_return outcome("accepted", json_response(http::status::ok, json::object{{"taskid", taskid}}));
@@ -96,11 +96,11 @@ awaitable<net::Response> WebhookRoute::handle(net::Request req) {
     log::debug("webhook call from an untrusted user", {{"from", env->person_email}});
     co_return outcome("untrusted", error(http::status::ok, "User not authorized"));
   }
-  if (auto first = runner_->seen(env->data_id)) {
+  auto taskid = tasks::new_task_id();
+  if (auto first = co_await runner_->claim(env->data_id, taskid)) {
     log::info("webhook call repeated: already answered", {{"message", env->data_id}, {"taskid", *first}});
     co_return outcome("duplicate", json_response(http::status::ok, json::object{{"taskid", *first}}));
   }
-  auto taskid = tasks::new_task_id();
   log::info("webhook call accepted", {{"webhook", env->id}, {"from", env->person_email}, {"taskid", taskid}});
   runner_->start(std::move(*env), taskid);
   co_return outcome("accepted", json_response(http::status::ok, json::object{{"taskid", taskid}}));

@@ -16,11 +16,33 @@ namespace {
 namespace json = boost::json;
 
 const char* const kSecrets[] = {"ZPARK_API_TOKEN", "SPARK_ACCESS_TOKEN", "SPARK_WEBHOOK_SECRET",
-                                "ZABBIX_PASSWORD", "ZABBIX_API_TOKEN"};
+                                "ZABBIX_PASSWORD", "ZABBIX_API_TOKEN", "ZPARK_DATABASE_PASSWORD"};
 
 bool is_secret(std::string_view name) {
   return std::find(std::begin(kSecrets), std::end(kSecrets), name) != std::end(kSecrets);
 }
+
+}  // namespace
+
+std::string redact_url_password(const std::string& url) {
+  // postgresql://user:SECRET@host/db?password=SECRET: both forms hidden.
+  std::string out = url;
+  auto scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    auto at = out.find('@', scheme + 3);
+    auto slash = out.find('/', scheme + 3);
+    auto colon = out.find(':', scheme + 3);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash) && colon != std::string::npos && colon < at)
+      out.replace(colon + 1, at - colon - 1, "***");
+  }
+  for (auto pos = out.find("password="); pos != std::string::npos; pos = out.find("password=", pos + 1)) {
+    auto end = out.find('&', pos);
+    out.replace(pos + 9, (end == std::string::npos ? out.size() : end) - pos - 9, "***");
+  }
+  return out;
+}
+
+namespace {
 
 std::string read_file(const std::string& setting, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -236,6 +258,12 @@ Settings load_settings(const Environment& env, const std::optional<std::string>&
   set_string(src, "ZPARK_DATA_DIR", s.data_dir);
   if (s.data_dir.empty()) throw SettingsError("ZPARK_DATA_DIR", "is empty; name a writable directory");
   set_bool(src, "ZPARK_FSYNC", s.fsync);
+  set_string(src, "ZPARK_DATABASE_URL", s.database_url);
+  if (!s.database_url.empty() && s.database_url.rfind("postgresql://", 0) != 0 && s.database_url.rfind("postgres://", 0) != 0)
+    throw SettingsError("ZPARK_DATABASE_URL", "'" + redact_url_password(s.database_url) +
+                                                  "' is not a PostgreSQL URL (postgresql://user@host:port/database?sslmode=...)");
+  set_string(src, "ZPARK_DATABASE_PASSWORD", s.database_password);
+  set_number(src, "ZPARK_DATABASE_POOL", s.database_pool, 1, 32);
   set_seconds(src, "ZPARK_ALERT_MAX_AGE", s.alert_max_age, 1, 30 * 86400);
   set_seconds(src, "ZPARK_DEDUP_WINDOW", s.dedup_window, 0, 30 * 86400);
   set_bool(src, "ZPARK_EDIT_ON_RECOVERY", s.edit_on_recovery);
@@ -324,6 +352,9 @@ std::vector<std::pair<std::string, std::string>> describe(const Settings& s) {
       {"ZPARK_GRAPH_PERIOD", std::to_string(s.graph_period.count())},
       {"ZPARK_DATA_DIR", s.data_dir},
       {"ZPARK_FSYNC", flag(s.fsync)},
+      {"ZPARK_DATABASE_URL", s.database_url.empty() ? "(not set: SQLite outbox in ZPARK_DATA_DIR)" : redact_url_password(s.database_url)},
+      {"ZPARK_DATABASE_PASSWORD", secret(s.database_password)},
+      {"ZPARK_DATABASE_POOL", std::to_string(s.database_pool)},
       {"ZPARK_ALERT_MAX_AGE", std::to_string(s.alert_max_age.count())},
       {"ZPARK_DEDUP_WINDOW", std::to_string(s.dedup_window.count())},
       {"ZPARK_EDIT_ON_RECOVERY", flag(s.edit_on_recovery)},

@@ -67,6 +67,11 @@ struct Settings {
 
   // Outbox and delivery
   std::string data_dir = "zpark-data";   // ZPARK_DATA_DIR
+  // ZPARK_DATABASE_URL: the outbox in PostgreSQL, shared by several instances; empty = SQLite
+  // in data_dir. ZPARK_DATABASE_PASSWORD (or _FILE) when the URL has none.
+  std::string database_url;
+  std::string database_password;
+  unsigned database_pool = 4;            // ZPARK_DATABASE_POOL: connections per instance
   bool fsync = true;                     // ZPARK_FSYNC: fsync each commit (survives power loss)
   std::chrono::seconds alert_max_age{86400};  // ZPARK_ALERT_MAX_AGE: then marked failed
   std::chrono::seconds dedup_window{600};     // ZPARK_DEDUP_WINDOW: longer than Zabbix retries last
@@ -97,5 +102,8 @@ Environment process_environment();
 
 // Name/value lines for `zpark check`, secrets shown only as "(set, N chars hidden)".
 std::vector<std::pair<std::string, std::string>> describe(const Settings& s);
+
+// The URL with its password (user:PASSWORD@ or password=) replaced by ***, for messages.
+std::string redact_url_password(const std::string& url);
 
 }  // namespace zpark::conf

@@ -2,6 +2,7 @@
 
 #include "conf/log.hpp"
 #include "spark/replies.hpp"
+#include "tasks/pg/connection.hpp"
 #include "tasks/sqlite.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -30,9 +31,9 @@ struct Relay::PendingAccept {
   bool finished = false;
 };
 
-Relay::Relay(asio::any_io_executor ex, Outbox& outbox, spark::MessageSink& sink, RelayOptions options, Clock& clock)
+Relay::Relay(asio::any_io_executor ex, Store& store, spark::MessageSink& sink, RelayOptions options, Clock& clock)
     : ex_(std::move(ex)),
-      outbox_(outbox),
+      store_(store),
       sink_(sink),
       opts_(std::move(options)),
       rules_{opts_.retry, std::chrono::duration_cast<std::chrono::milliseconds>(opts_.max_age)},
@@ -41,6 +42,10 @@ Relay::Relay(asio::any_io_executor ex, Outbox& outbox, spark::MessageSink& sink,
   asio::co_spawn(ex_, housekeeping(), [](std::exception_ptr e) {
     if (e) log::error("housekeeping stopped");
   });
+  if (store_.shared())
+    store_.set_events({.lane_has_work = [this](const std::string& lane) { kick(lane); },
+                       .paused_until = [this](std::int64_t until_ms) { shared_pause_seen(until_ms); },
+                       .lanes_lost = [this] { lanes_lost(); }});
 }
 
 awaitable<std::vector<Accepted>> Relay::accept(std::vector<spark::Alert> alerts) {
@@ -75,11 +80,19 @@ void Relay::flush() {
   flush_scheduled_ = false;
   auto batch = std::move(batch_);
   batch_.clear();
+  asio::co_spawn(ex_, commit(std::move(batch)), [](std::exception_ptr e) {
+    if (e) log::error("outbox commit failed unexpectedly");
+  });
+}
+
+awaitable<void> Relay::commit(std::vector<PendingAccept*> batch) {
   std::vector<NewTask> rows;
   for (auto* p : batch) rows.insert(rows.end(), p->rows.begin(), p->rows.end());
   const auto now = clock_.now_ms();
+  std::exception_ptr failed;
+  std::string why;
   try {
-    auto accepted = outbox_.accept(rows, now);
+    auto accepted = co_await store_.accept(rows, now);
     wrote();
     ++stats_.commits;
     std::size_t i = 0;
@@ -92,13 +105,20 @@ void Relay::flush() {
           continue;
         }
         ++stats_.accepted;
-        enqueue(row.recipient, Queued{.taskid = acc.taskid, .payload = row.payload, .delivery = {.accepted_at_ms = now}});
+        // A shared store's lanes read their tasks from it: the owner (maybe this instance) is told.
+        if (store_.shared())
+          kick(lane_key(row.recipient));
+        else
+          enqueue(row.recipient, Queued{.taskid = acc.taskid, .payload = row.payload, .delivery = {.accepted_at_ms = now}});
       }
   } catch (const std::exception& e) {
-    auto why = write_failed(e);
+    failed = std::current_exception();
+    why = write_failed(e);
+  }
+  if (failed) {
     if (refused_ == 0) log::error("outbox write failed: alerts refused", {{"count", rows.size()}, {"error", why}});
     refused_ += rows.size();
-    for (auto* p : batch) p->error = std::current_exception();
+    for (auto* p : batch) p->error = failed;
   }
   for (auto* p : batch) {
     p->finished = true;
@@ -107,14 +127,26 @@ void Relay::flush() {
 }
 
 void Relay::resume() {
-  std::size_t n = 0;
-  for (auto& t : outbox_.pending()) {
-    enqueue(t.recipient, Queued{.taskid = t.taskid,
-                                .payload = t.payload,
-                                .delivery = {.accepted_at_ms = t.accepted_at_ms, .attempts = t.attempts}});
-    ++n;
+  if (store_.shared()) {
+    asio::co_spawn(ex_, scan_shared(), [](std::exception_ptr e) {
+      if (e) log::error("the scan for unowned lanes stopped");
+    });
+    return;
   }
-  if (n) log::info("resuming pending alerts", {{"count", n}});
+  // A single instance's store answers without waiting: the lanes are filled before anything
+  // else runs, so an alert accepted now queues behind the older ones.
+  asio::co_spawn(ex_, [this]() -> awaitable<void> {
+    std::size_t n = 0;
+    for (auto& t : co_await store_.pending()) {
+      enqueue(t.recipient, Queued{.taskid = t.taskid,
+                                  .payload = t.payload,
+                                  .delivery = {.accepted_at_ms = t.accepted_at_ms, .attempts = t.attempts}});
+      ++n;
+    }
+    if (n) log::info("resuming pending alerts", {{"count", n}});
+  }, [](std::exception_ptr e) {
+    if (e) log::error("cannot read the pending alerts of the outbox");
+  });
 }
 
 void Relay::enqueue(const std::string& recipient, Queued task) {
@@ -122,7 +154,19 @@ void Relay::enqueue(const std::string& recipient, Queued task) {
   auto [it, created] = lanes_.try_emplace(key);
   it->second.queue.push_back(std::move(task));
   ++stats_.queued;
-  if (created)
+  if (created) start_lane(key);
+}
+
+void Relay::kick(const std::string& key) {
+  // A running lane reads the store again once its queue is empty; a lane in the middle of
+  // giving itself up looks once more after releasing it.
+  if (stopping_ || lanes_.contains(key)) return;
+  lanes_.try_emplace(key);
+  start_lane(key);
+}
+
+void Relay::start_lane(const std::string& key) {
+  {
     asio::co_spawn(ex_, run_lane(key), [key](std::exception_ptr e) {
       if (!e) return;
       try {
@@ -131,14 +175,29 @@ void Relay::enqueue(const std::string& recipient, Queued task) {
         log::error("delivery lane failed", {{"recipient", key}, {"error", x.what()}});
       }
     });
+  }
 }
 
 awaitable<void> Relay::run_lane(std::string key) {
   // One consumer per recipient: order comes from this loop, not from locks.
   asio::steady_timer timer(ex_);
   lanes_.at(key).timer = &timer;
-  while (!stopping_) {
-    if (lanes_.at(key).queue.empty()) break;
+  bool owned = true;
+  if (store_.shared()) owned = co_await store_.own_lane(key);
+  while (owned && !stopping_ && !lanes_.at(key).lost) {
+    if (lanes_.at(key).queue.empty()) {
+      if (!store_.shared()) break;
+      const bool refilled = co_await refill(key);  // not in the if: see PgStore::own_lane()
+      if (refilled) continue;
+      // Nothing left: give the lane up, then look once more, for a task another instance
+      // committed while this one still owned the lane (its notice was taken as ours).
+      co_await store_.release_lane(key);
+      owned = false;
+      if (stopping_ || lanes_.at(key).lost) break;
+      const bool more = co_await refill(key, /*peek*/ true);
+      if (more) owned = co_await store_.own_lane(key);
+      continue;
+    }
     bool broken = false;
     try {
       co_await deliver(key);
@@ -152,36 +211,68 @@ awaitable<void> Relay::run_lane(std::string key) {
       co_await clock_.wait_until(timer, clock_.now_ms() + 5000);
       continue;
     }
-    if (stopping_) break;
+    if (stopping_ || lanes_.at(key).lost) break;
     lanes_.at(key).queue.pop_front();
     --stats_.queued;
   }
-  if (stopping_) {
-    lanes_.at(key).timer = nullptr;
+  auto& lane = lanes_.at(key);
+  if (stopping_ && !store_.shared()) {
+    lane.timer = nullptr;
     co_return;
   }
+  // A shared store keeps what is left for whoever owns the lane next.
+  stats_.queued -= lane.queue.size();
+  if (owned && lane.lost) log::warn("lane given up: another instance may own it now", {{"recipient", key}});
   lanes_.erase(key);
 }
 
-void Relay::prepare(Queued& t) {
-  if (t.prepared) return;
+awaitable<bool> Relay::refill(std::string key, bool peek) {
+  std::vector<Task> tasks;
+  std::string why;
+  try {
+    tasks = co_await store_.pending_in_lane(key, peek ? 1 : 200);
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  auto& lane = lanes_.at(key);
+  if (!why.empty()) {
+    log::warn("cannot read the lane's tasks from the outbox, retrying", {{"recipient", key}, {"error", why}});
+    if (lane.timer) co_await clock_.wait_until(*lane.timer, clock_.now_ms() + 1000);
+    co_return !stopping_ && !lane.lost;  // look again (the caller's loop checks the state)
+  }
+  if (peek) co_return !tasks.empty();
+  for (auto& t : tasks) {
+    lane.queue.push_back(Queued{.taskid = t.taskid,
+                                .payload = t.payload,
+                                .delivery = {.accepted_at_ms = t.accepted_at_ms, .attempts = t.attempts}});
+    ++stats_.queued;
+  }
+  co_return !tasks.empty();
+}
+
+awaitable<void> Relay::prepare(std::string key) {
+  auto& t = lanes_.at(key).queue.front();
+  if (t.prepared) co_return;
   t.prepared = true;
   boost::system::error_code ec;
   auto parsed = json::parse(t.payload, ec);
   if (ec || !parsed.is_object()) {
     t.delivery.phase = Delivery::Phase::recording_failed;
     t.delivery.reason = "stored alert is unreadable";
-    return;
+    co_return;
   }
   t.alert = spark::alert_from_json(parsed);
   t.parts = spark::split_message(spark::format_markdown(t.alert, opts_.format));
   t.delivery.parts = t.parts.size();
   if (t.alert.kind == AlertKind::update || t.alert.kind == AlertKind::recovery) {
+    std::optional<Store::ThreadRoot> root;
     try {
-      t.root = outbox_.thread(t.alert.event_id, lane_key(t.alert.to));
+      root = co_await store_.thread(t.alert.event_id, lane_key(t.alert.to));
     } catch (const std::exception& e) {
-      log::warn("cannot read the problem's thread: sending outside it", {{"taskid", t.taskid}, {"error", e.what()}});
+      log::warn("cannot read the problem's thread: sending outside it",
+                {{"taskid", lanes_.at(key).queue.front().taskid}, {"error", e.what()}});
     }
+    lanes_.at(key).queue.front().root = std::move(root);  // the deque may have grown meanwhile
   }
   if (t.delivery.parts_sent == 0)
     t.delivery.parent_id = t.alert.kind == AlertKind::reply ? t.alert.parent_id : t.root ? t.root->message_id : "";
@@ -198,10 +289,10 @@ void Relay::prepare(Queued& t) {
 }
 
 awaitable<void> Relay::deliver(std::string key) {
-  prepare(lanes_.at(key).queue.front());
+  co_await prepare(key);
   Answer answer;
   for (;;) {
-    // Looked up again after every suspension: the lane's deque may have grown meanwhile.
+    // References into lanes_ and a lane's deque survive its growth (only this loop removes).
     auto& lane = lanes_.at(key);
     auto& task = lane.queue.front();
     const auto now = clock_.now_ms();
@@ -219,13 +310,16 @@ awaitable<void> Relay::deliver(std::string key) {
       log::warn("delivery failed, will retry",
                 {{"taskid", task.taskid}, {"to", task.alert.to}, {"attempt", task.delivery.attempts},
                  {"retry_in_ms", step.delay.count()}, {"error", task.delivery.last_error}});
-      record_attempt(task);
+      co_await record_attempt(task.taskid, task.delivery.attempts);
     }
     // At stop, the answer of the last send is still taken in and recorded (a delivery Webex
     // accepted must not be sent again after the restart); nothing new is started.
-    if (stopping_ && (step.action == Step::Action::send || step.action == Step::Action::wait)) {
+    // The same when a shared store's lane may have another owner now, except that a delivery
+    // Webex took is still recorded: leaving it would make the next owner send it again.
+    const bool recording = task.delivery.phase == Delivery::Phase::recording_delivered;
+    if ((stopping_ || (lane.lost && !recording)) && (step.action == Step::Action::send || step.action == Step::Action::wait)) {
       if (task.delivery.phase == Delivery::Phase::recording_delivered)
-        log::warn("stopping before the outbox recorded a delivery: the alert will be sent again after the restart",
+        log::warn("stopping before the outbox recorded a delivery: the alert will be sent again",
                   {{"taskid", task.taskid}, {"to", task.alert.to}});
       co_return;
     }
@@ -247,7 +341,7 @@ awaitable<void> Relay::deliver(std::string key) {
         answer = co_await record_delivered(key);
         break;
       case Step::Action::record_failed:
-        answer = record_failed(task);
+        answer = co_await record_failed(key);
         break;
       case Step::Action::done:
         co_return;
@@ -255,10 +349,10 @@ awaitable<void> Relay::deliver(std::string key) {
   }
 }
 
-void Relay::record_attempt(const Queued& t) {
+awaitable<void> Relay::record_attempt(std::string taskid, int attempts) {
   // Only for GET /api/v1/tasks: a refused write here changes nothing for the delivery.
   try {
-    outbox_.mark_attempt(t.taskid, t.delivery.attempts);
+    co_await store_.mark_attempt(taskid, attempts);
     wrote();
   } catch (const std::exception& e) {
     write_failed(e);
@@ -268,15 +362,19 @@ void Relay::record_attempt(const Queued& t) {
 awaitable<Answer> Relay::record_delivered(std::string key) {
   auto& t = lanes_.at(key).queue.front();
   const auto& d = t.delivery;
+  std::string why;
   try {
-    if (t.alert.kind == AlertKind::problem && !d.first_id.empty())
-      outbox_.remember_thread(t.alert.event_id, lane_key(t.alert.to), d.first_id, d.room_id, t.parts.front(),
-                              clock_.now_ms());
-    outbox_.mark_delivered(t.taskid, d.first_id, clock_.now_ms());
+    if (t.alert.kind == AlertKind::problem && !d.first_id.empty()) {
+      Store::ThreadRoot root{d.first_id, d.room_id, t.parts.front()};
+      co_await store_.remember_thread(t.alert.event_id, lane_key(t.alert.to), std::move(root), clock_.now_ms());
+    }
+    co_await store_.mark_delivered(t.taskid, d.first_id, clock_.now_ms());
     wrote();
   } catch (const std::exception& e) {
+    why = write_failed(e);
+  }
+  if (!why.empty()) {
     // Webex has the message; Delivery remembers that, so only this write is tried again.
-    auto why = write_failed(e);
     if (d.record_failures == 0)
       log::error("delivered, but the outbox cannot record it: will record it, not send it again",
                  {{"taskid", t.taskid}, {"to", t.alert.to}, {"error", why}});
@@ -318,31 +416,35 @@ awaitable<Answer> Relay::record_delivered(std::string key) {
   co_return Answer::recorded();
 }
 
-Answer Relay::record_failed(const Queued& t) {
+awaitable<Answer> Relay::record_failed(std::string key) {
+  auto& t = lanes_.at(key).queue.front();
   const auto& reason = t.delivery.reason;
+  std::string why;
   try {
-    outbox_.mark_failed(t.taskid, reason, clock_.now_ms());
+    co_await store_.mark_failed(t.taskid, reason, clock_.now_ms());
     wrote();
   } catch (const std::exception& e) {
-    return Answer::record_failed(write_failed(e));
+    why = write_failed(e);
   }
+  if (!why.empty()) co_return Answer::record_failed(why);
   ++stats_.failed;
   log::error("alert not delivered", {{"taskid", t.taskid}, {"to", t.alert.to}, {"reason", reason}});
-  if (opts_.admin_room.empty() || lane_key(t.alert.to) == lane_key(opts_.admin_room)) return Answer::recorded();
+  if (opts_.admin_room.empty() || lane_key(t.alert.to) == lane_key(opts_.admin_room)) co_return Answer::recorded();
   spark::Alert note;
   note.to = opts_.admin_room;
   note.subject = "Zpark could not deliver an alert";
   note.has_message = true;
   note.message = "To: " + spark::escape_markdown(t.alert.to) + "\nSubject: " + spark::escape_markdown(t.alert.subject) +
                  "\nTask: " + t.taskid + "\nReason: " + spark::escape_markdown(reason);
-  asio::co_spawn(ex_, accept({note}), [](std::exception_ptr, std::vector<Accepted>) {});
-  return Answer::recorded();
+  std::vector<spark::Alert> notes{std::move(note)};
+  asio::co_spawn(ex_, accept(std::move(notes)), [](std::exception_ptr, std::vector<Accepted>) {});
+  co_return Answer::recorded();
 }
 
 void Relay::wrote() {
   shared_.outbox_ok_ms = clock_.now_ms();
   if (problem_.empty()) return;
-  log::info("the outbox takes writes again", {{"file", outbox_.path().string()}, {"alerts_refused", refused_}});
+  log::info("the outbox takes writes again", {{"outbox", store_.where()}, {"alerts_refused", refused_}});
   problem_.clear();
   refused_ = 0;
   // Deliveries waiting to be recorded need not wait out their backoff: wake them.
@@ -355,10 +457,10 @@ std::string Relay::write_failed(const std::exception& e) {
   auto* db_error = dynamic_cast<const sqlite::Error*>(&e);
   std::string why = db_error ? db_error->problem() : e.what();
   const bool first = problem_.empty();
-  problem_ = fmt::format("cannot write the outbox {}: {}; new alerts are refused (503) until it can be written",
-                         outbox_.path().string(), why);
+  problem_ = fmt::format("cannot write {}: {}; new alerts are refused (503) until it can be written",
+                         store_.where(), why);
   if (first && !stopping_) {
-    log::error("the outbox refuses writes", {{"file", outbox_.path().string()}, {"error", why}});
+    log::error("the outbox refuses writes", {{"outbox", store_.where()}, {"error", why}});
     asio::co_spawn(ex_, probe_outbox(), [](std::exception_ptr e) {
       if (e) log::error("outbox probe stopped");
     });
@@ -376,7 +478,7 @@ awaitable<void> Relay::probe_outbox() {
     co_await clock_.wait_until(timer, clock_.now_ms() + wait_ms);
     if (stopping_ || problem_.empty()) break;
     try {
-      outbox_.check_writable(clock_.now_ms());
+      co_await store_.check_writable(clock_.now_ms());
       wrote();
     } catch (const std::exception& e) {
       write_failed(e);
@@ -386,18 +488,55 @@ awaitable<void> Relay::probe_outbox() {
   probe_timer_ = nullptr;
 }
 
-std::optional<std::string> Relay::thread_event(const std::string& root_message_id) const {
+awaitable<std::optional<std::string>> Relay::thread_event(std::string root_message_id) {
+  std::string why;
   try {
-    return outbox_.thread_event(root_message_id);
+    co_return co_await store_.thread_event(root_message_id);
   } catch (const std::exception& e) {
-    log::warn("cannot read the outbox's thread roots", {{"message", root_message_id}, {"error", e.what()}});
-    return std::nullopt;
+    why = e.what();
   }
+  log::warn("cannot read the outbox's thread roots", {{"message", root_message_id}, {"error", why}});
+  co_return std::nullopt;
 }
 
 void Relay::pause_all(std::chrono::milliseconds d) {
   ++stats_.rate_limited;
-  shared_.paused_until_ms = std::max(shared_.paused_until_ms, clock_.now_ms() + d.count());
+  const auto until = clock_.now_ms() + d.count();
+  shared_.paused_until_ms = std::max(shared_.paused_until_ms, until);
+  // The pause is the token's: the other instances must hold back too.
+  if (store_.shared())
+    asio::co_spawn(ex_, store_.share_pause(until), [](std::exception_ptr e) {
+      if (e) log::warn("cannot share the Webex rate-limit pause with the other instances");
+    });
+}
+
+void Relay::shared_pause_seen(std::int64_t until_ms) {
+  if (until_ms > shared_.paused_until_ms) shared_.paused_until_ms = until_ms;
+}
+
+void Relay::lanes_lost() {
+  for (auto& [key, lane] : lanes_) {
+    lane.lost = true;
+    if (lane.timer) lane.timer->cancel();
+  }
+}
+
+awaitable<void> Relay::scan_shared() {
+  // Lanes with work and no owner: the instance that owned them died (its locks went with its
+  // session), or their notice was missed. Also the pause, should a notice have been missed.
+  asio::steady_timer timer(ex_);
+  scan_timer_ = &timer;
+  while (!stopping_) {
+    try {
+      for (auto& lane : co_await store_.pending_lanes()) kick(lane);
+      shared_pause_seen(co_await store_.shared_pause());
+    } catch (const std::exception& e) {
+      log::debug("scan of the shared outbox failed", {{"error", e.what()}});
+    }
+    if (stopping_) break;
+    co_await clock_.wait_until(timer, clock_.now_ms() + 1000);
+  }
+  scan_timer_ = nullptr;
 }
 
 std::chrono::steady_clock::time_point Relay::paused_until() const {
@@ -411,6 +550,7 @@ void Relay::stop() {
   for (auto& [key, lane] : lanes_)
     if (lane.timer) lane.timer->cancel();
   if (probe_timer_) probe_timer_->cancel();
+  if (scan_timer_) scan_timer_->cancel();
   housekeeping_timer_.cancel();
 }
 
@@ -427,7 +567,7 @@ awaitable<void> Relay::housekeeping() {
     if (stopping_) break;
     auto cutoff = clock_.now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(opts_.keep_history).count();
     try {
-      if (auto n = outbox_.prune(cutoff)) log::info("pruned old tasks", {{"count", n}});
+      if (auto n = co_await store_.prune(cutoff)) log::info("pruned old tasks", {{"count", n}});
       wrote();
     } catch (const std::exception& e) {
       write_failed(e);

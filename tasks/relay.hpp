@@ -4,6 +4,10 @@
 // by one lane coroutine per recipient, in order, with retries, a shared 429 pause, Zabbix
 // retry dedup and threading of update/recovery messages under their problem.
 //
+// With a shared store (PostgreSQL, several instances) a lane runs only where the store says
+// this instance owns it; it reads its tasks from the store, whoever accepted them, and a scan
+// every second takes over the lanes that have work and no owner (another instance died).
+//
 // What to do next with a task is decided by next_step (tasks/retry_policy.hpp) from the
 // task's Delivery state, the last answer and the time; this file only carries it out. Time
 // comes from one injected Clock, so tests run pauses, backoff and ages in simulated time.
@@ -14,7 +18,7 @@
 #include "tasks/alert_keys.hpp"
 #include "tasks/bot_updates.hpp"
 #include "tasks/clock.hpp"
-#include "tasks/outbox.hpp"
+#include "tasks/store.hpp"
 #include "tasks/retry_policy.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -51,13 +55,14 @@ struct RelayStats {
 
 class Relay {
  public:
-  Relay(boost::asio::any_io_executor ex, Outbox& outbox, spark::MessageSink& sink, RelayOptions options,
+  Relay(boost::asio::any_io_executor ex, Store& store, spark::MessageSink& sink, RelayOptions options,
         Clock& clock = system_clock());
 
   // Durably stores the alerts and queues them; one Accepted per alert, same order.
   // Throws when the outbox cannot write (nothing was accepted then).
   boost::asio::awaitable<std::vector<Accepted>> accept(std::vector<spark::Alert> alerts);
-  // Queues everything the outbox still holds as pending (at start-up).
+  // Queues everything the outbox still holds as pending (at start-up); with a shared store,
+  // starts the scan for lanes without an owner.
   void resume();
   // Lanes stop after their current send; what is left stays in the outbox. Let the
   // executor run once more before destroying the relay so the lanes can unwind.
@@ -71,7 +76,8 @@ class Relay {
   // fetches of commands wait for it and extend it too.
   std::chrono::steady_clock::time_point paused_until() const;
   void pause_all(std::chrono::milliseconds d);
-  std::optional<Task> find(const std::string& taskid) const { return outbox_.find(taskid); }
+  boost::asio::awaitable<std::optional<Task>> find(std::string taskid) { return store_.find(std::move(taskid)); }
+  Store& store() { return store_; }
   // Called once a problem alert's first message is recorded delivered, with that message's id
   // and room (the root of the alert's thread). It must not wait: start slow work (a graph) on
   // the executor. An exception it throws is logged, never the delivery's concern.
@@ -80,7 +86,7 @@ class Relay {
   void on_problem_delivered(ProblemDelivered fn) { on_problem_delivered_ = std::move(fn); }
   // The event of the problem alert whose Webex message `root_message_id` is (the root of its
   // thread); nullopt when it is none of ours or the outbox cannot be read.
-  std::optional<std::string> thread_event(const std::string& root_message_id) const;
+  boost::asio::awaitable<std::optional<std::string>> thread_event(std::string root_message_id);
   // The bot is about to write `message` on `event_id` for a user answered in `room_id`:
   // Zabbix's update alert carrying that message is not delivered to that room (bot_updates.hpp).
   void expect_bot_update(std::string event_id, std::string room_id, std::string message) {
@@ -97,30 +103,38 @@ class Relay {
     bool prepared = false;
     spark::Alert alert;
     std::vector<std::string> parts;
-    std::optional<Outbox::ThreadRoot> root;  // update/recovery: the problem's message
+    std::optional<Store::ThreadRoot> root;  // update/recovery: the problem's message
     bool echo = false;  // an update the bot's reply already told: recorded, not sent
   };
   struct Lane {
     std::deque<Queued> queue;
     boost::asio::steady_timer* timer = nullptr;  // the lane's waits; stop() cancels it
+    bool lost = false;  // shared store: another instance may own it now; stop sending
   };
   struct PendingAccept;
 
   void flush();
+  boost::asio::awaitable<void> commit(std::vector<PendingAccept*> batch);
   void enqueue(const std::string& recipient, Queued task);
+  void kick(const std::string& key);
+  void start_lane(const std::string& key);
   boost::asio::awaitable<void> run_lane(std::string key);
+  boost::asio::awaitable<bool> refill(std::string key, bool peek = false);
   boost::asio::awaitable<void> deliver(std::string key);
-  void prepare(Queued& task);
-  void record_attempt(const Queued& task);
+  boost::asio::awaitable<void> prepare(std::string key);
+  boost::asio::awaitable<void> record_attempt(std::string taskid, int attempts);
   boost::asio::awaitable<Answer> record_delivered(std::string key);
-  Answer record_failed(const Queued& task);
+  boost::asio::awaitable<Answer> record_failed(std::string key);
+  boost::asio::awaitable<void> scan_shared();
+  void lanes_lost();
+  void shared_pause_seen(std::int64_t until_ms);
   void wrote();
   std::string write_failed(const std::exception& e);
   boost::asio::awaitable<void> probe_outbox();
   boost::asio::awaitable<void> housekeeping();
 
   boost::asio::any_io_executor ex_;
-  Outbox& outbox_;
+  Store& store_;
   spark::MessageSink& sink_;
   RelayOptions opts_;
   DeliveryRules rules_;
@@ -135,6 +149,7 @@ class Relay {
   std::string problem_;
   std::size_t refused_ = 0;  // alerts refused since the outbox began to refuse writes
   boost::asio::steady_timer* probe_timer_ = nullptr;  // while probe_outbox runs
+  boost::asio::steady_timer* scan_timer_ = nullptr;   // while scan_shared runs
   std::mt19937_64 rng_{std::random_device{}()};
   RelayStats stats_;
   BotUpdates bot_updates_;

@@ -46,6 +46,28 @@ CommandRunner::CommandRunner(asio::any_io_executor ex, spark::WebexClient& webex
                              Relay& relay, CommandOptions options)
     : ex_(std::move(ex)), webex_(webex), zabbix_(zabbix), relay_(relay), opts_(std::move(options)) {}
 
+awaitable<std::optional<std::string>> CommandRunner::claim(std::string message_id, std::string taskid) {
+  if (auto first = seen_.find(message_id)) co_return first;
+  auto& store = relay_.store();
+  if (store.shared()) {
+    std::optional<std::string> first;
+    try {
+      first = co_await store.claim_message(message_id, taskid, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                   std::chrono::system_clock::now().time_since_epoch())
+                                                                   .count());
+    } catch (const std::exception& e) {
+      // Answering a repeat twice beats not answering at all.
+      log::warn("cannot ask the shared outbox whether a message was answered", {{"message", message_id}, {"error", e.what()}});
+    }
+    if (first) {
+      seen_.remember(message_id, *first);
+      co_return first;
+    }
+  }
+  seen_.remember(message_id, taskid);
+  co_return std::nullopt;
+}
+
 void CommandRunner::start(spark::Envelope envelope, std::string taskid) {
   seen_.remember(envelope.data_id, taskid);
   start_task(run(std::move(envelope), taskid), taskid);
@@ -330,7 +352,7 @@ awaitable<void> CommandRunner::run(spark::Envelope env, std::string taskid) {
   if (spark::is_event_command(cmd.kind) && cmd.problem.empty() && cmd.id.empty()) {
     const bool in_thread = !message->parent_id.empty();
     if (in_thread && opts_.event_for_thread) {
-      if (auto id = opts_.event_for_thread(message->parent_id)) cmd.id = *id;
+      if (auto id = co_await opts_.event_for_thread(message->parent_id)) cmd.id = *id;
     }
     if (cmd.id.empty()) {
       co_await reply(*message, spark::no_event_id_reply(caller, name, in_thread));

@@ -42,7 +42,7 @@ struct CommandOptions {
   // ack / unack / close / comment written without an event id in a thread: the event id of
   // the alert Zpark posted as that thread's root message, or nullopt when the root is not one
   // of Zpark's alerts (or is forgotten). Unset: such commands are asked for the event id.
-  std::function<std::optional<std::string>(const std::string& root_message_id)> event_for_thread;
+  std::function<boost::asio::awaitable<std::optional<std::string>>(std::string root_message_id)> event_for_thread;
   // SPARK_TRUSTED_USERS, for card buttons: their webhook names only the person's id, so trust
   // is checked by the task once GET /people/{id} gave the email (messages: by the route).
   std::vector<std::string> trusted;
@@ -67,6 +67,9 @@ class CommandRunner {
 
   // The taskid given to this message id before, when Webex delivers it again.
   std::optional<std::string> seen(const std::string& message_id) const { return seen_.find(message_id); }
+  // The taskid this message was given before (by this instance or, with a shared outbox, by
+  // another), or nullopt when `taskid` is the first: then it is remembered.
+  boost::asio::awaitable<std::optional<std::string>> claim(std::string message_id, std::string taskid);
   // Starts the command task for a trusted envelope; `taskid` is what the route answered.
   void start(spark::Envelope envelope, std::string taskid);
   // Starts the task of a card button (attachmentActions/created) after signature and envelope;

@@ -10,6 +10,7 @@
 #include "app/api.hpp"
 #include "tasks/outbox.hpp"
 #include "tasks/relay.hpp"
+#include "tasks/sqlite_store.hpp"
 #include "test/support/process.hpp"
 #include "test/tasks/faulty_disk.hpp"
 
@@ -53,8 +54,9 @@ struct Fixture {
   test::TempDir dir;
   asio::io_context io;
   tasks::Outbox outbox{tasks::OutboxOptions{dir.path(), false, 60s}};
+  tasks::SqliteStore store{outbox};
   OkSink sink;
-  tasks::Relay relay{io.get_executor(), outbox, sink, tasks::RelayOptions{}};
+  tasks::Relay relay{io.get_executor(), store, sink, tasks::RelayOptions{}};
   app::Api api{kToken, ""};
 
   Fixture() { app::add_alert_routes(api, relay, 64 * 1024); }

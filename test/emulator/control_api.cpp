@@ -182,9 +182,15 @@ Outcome deliveries(World& w, const Request& r) {
 }
 
 Outcome stats(World& w) {
+  json::array violations;
+  for (const RateLimitViolation& v : w.rate_limits.recent())
+    violations.push_back(json::object{{"request", v.request}, {"ms_after_429", v.ms_after_429}});
   return json_answer(200, json::object{{"connections_accepted", w.stats.connections_accepted},
                                        {"tls_handshakes", w.stats.tls_handshakes},
-                                       {"requests", w.stats.requests}});
+                                       {"requests", w.stats.requests},
+                                       {"rate_limit_windows", w.rate_limits.windows()},
+                                       {"rate_limit_violations", w.rate_limits.violations()},
+                                       {"violations", std::move(violations)}});
 }
 
 Outcome reset(World& w) {
@@ -193,6 +199,7 @@ Outcome reset(World& w) {
   w.log.clear();
   w.deliveries.clear();
   w.stats = Stats{};
+  w.rate_limits = RateLimitWatch{};
   return ok();
 }
 

@@ -10,7 +10,11 @@
 //                                     resource, event, data_id, actor_id, from_bot, redelivery,
 //                                     state: pending|delivered|failed, status, error?, response?,
 //                                     queued_ms, done_ms?, body, signature|null}]}
-//   GET  /_emu/stats                connections, handshakes, requests
+//   GET  /_emu/stats                {connections_accepted, tls_handshakes, requests,
+//                                    rate_limit_windows, rate_limit_violations,
+//                                    violations: [{request, ms_after_429}] (last 100)}:
+//                                   /v1 calls made inside a 429's Retry-After, past
+//                                   violation_grace_ms (see RateLimitWatch, faults.hpp)
 // Seed
 //   POST /_emu/rooms                {id, title?, type?} or an array
 //   POST /_emu/messages             {personEmail, displayName?, roomId?, text?, markdown?, html?,

@@ -44,6 +44,10 @@ Outcome v1(World& w, Request& r, const HttpIn& in) {
                            in.authorization.starts_with("Bearer ") &&
                            in.authorization.ends_with(w.config.token);
   entry.outcome = "answered";
+  // On arrival: a request that was waiting in a client when the 429 went out is judged by
+  // when it came, not by what it is answered.
+  w.rate_limits.arrived(r.now.steady_ms, r.method + " " + r.target,
+                        w.faults.settings().violation_grace_ms);
   Outcome out;
   if (!entry.authorization_ok) {
     out = fail(r, 401,
@@ -56,6 +60,8 @@ Outcome v1(World& w, Request& r, const HttpIn& in) {
       entry.outcome = "reset";
     } else if (d.kind == FaultDecision::canned) {
       out = canned(r, d.answer);
+      if (d.answer.status == 429 && d.answer.retry_after)
+        w.rate_limits.answered_429(r.now.steady_ms, *d.answer.retry_after);
     } else {
       out = handle_v1(w, r);
       if (d.reset_after_processing) {

@@ -178,6 +178,38 @@ BOOST_AUTO_TEST_CASE(counters_are_consumed_in_order) {
   BOOST_TEST(post().kind == FaultDecision::none);
 }
 
+BOOST_AUTO_TEST_CASE(violation_grace_is_parsed_strictly) {
+  BOOST_TEST(parse_faults(parse("{}"))->violation_grace_ms == 200u);
+  BOOST_TEST(parse_faults(parse(R"({"violation_grace_ms":0})"))->violation_grace_ms == 0u);
+  BOOST_TEST(parse_faults(parse(R"({"violation_grace_ms":1500})"))->violation_grace_ms == 1500u);
+  for (auto bad : {R"({"violation_grace_ms":-1})", R"({"violation_grace_ms":"200"})",
+                   R"({"violation_grace_ms":1.5})", R"({"violation_grace":200})"})
+    BOOST_TEST(!parse_faults(parse(bad)), bad);
+}
+
+// The windows alone: overlapping 429s, a window that adds nothing, the list's cap.
+BOOST_AUTO_TEST_CASE(rate_limit_windows_overlap_and_expire) {
+  RateLimitWatch w;
+  w.answered_429(1000, 2);  // 1000..3000
+  w.answered_429(1100, 1);  // 1100..2100: inside the first, adds nothing
+  w.answered_429(2500, 2);  // 2500..4500
+  w.answered_429(2600, 0);  // Retry-After: 0 asks nobody to wait
+  BOOST_TEST(w.windows() == 3u);
+  BOOST_TEST(!w.arrived(1200, "a", 200));  // grace of the first
+  BOOST_TEST(w.arrived(2999, "b", 200));
+  BOOST_TEST(w.recent().back().ms_after_429 == 1999);
+  BOOST_TEST(w.arrived(3000, "c", 200));   // the first is over; the third is 500 ms old
+  BOOST_TEST(w.recent().back().ms_after_429 == 500);
+  BOOST_TEST(!w.arrived(4500, "d", 200));  // all over
+  for (int i = 0; i < 150; ++i) {
+    w.answered_429(10000, 1);
+    w.arrived(10300 + i, "e", 200);
+  }
+  BOOST_TEST(w.violations() == 152u);
+  BOOST_TEST(w.recent().size() == RateLimitWatch::kept_violations);
+  BOOST_TEST(w.recent().back().ms_after_429 == 449);
+}
+
 BOOST_AUTO_TEST_CASE(ratios_are_seeded_and_roughly_right) {
   auto run = [](std::uint64_t seed) {
     Faults f;
@@ -717,6 +749,72 @@ BOOST_AUTO_TEST_CASE(reset_clears_everything) {
   BOOST_TEST(call_json(http("GET", "/_emu/requests", "", "")).at("requests").as_array().empty());
   BOOST_TEST(call_json(http("GET", "/_emu/stats", "", "")).at("tls_handshakes").as_int64() == 0);
   BOOST_TEST(call(http("GET", "/v1/people/me")).status == 200u);
+}
+
+// What a test of several Zpark instances sharing one database checks: after a 429 with
+// Retry-After: 2, no /v1 call from anyone until it has run out, apart from those already on
+// their way (the grace, 200 ms unless set).
+BOOST_AUTO_TEST_CASE(calls_inside_a_429s_retry_after_are_counted_as_violations) {
+  auto at = [&](std::int64_t ms, HttpIn in) {
+    clock_ms = ms - 5;  // call() advances the clock by 5 ms
+    return call(std::move(in));
+  };
+  auto post = [] { return http("POST", "/v1/messages", R"({"roomId":"r","text":"x"})"); };
+  auto stats = [&] { return control("GET", "/_emu/stats"); };
+  faults(R"({"burst_429":{"count":1,"retry_after":2}})");
+  BOOST_TEST(at(10'000, post()).status == 429u);
+  BOOST_TEST(stats().at("rate_limit_windows").as_int64() == 1);
+  BOOST_TEST(at(10'050, post()).status == 200u);  // already on its way: grace
+  BOOST_TEST(stats().at("rate_limit_violations").as_int64() == 0);
+  BOOST_TEST(at(10'500, http("GET", "/v1/people/me?x=1")).status == 200u);
+  BOOST_TEST(at(12'100, post()).status == 200u);  // Retry-After has run out
+  auto s = stats();
+  BOOST_TEST(s.at("rate_limit_violations").as_int64() == 1);
+  BOOST_TEST(s.at("rate_limit_windows").as_int64() == 1);
+  BOOST_TEST(json::serialize(s.at("violations")) ==
+             R"([{"request":"GET /v1/people/me?x=1","ms_after_429":500}])");
+
+  call_json(http("POST", "/_emu/reset", "", ""));
+  s = stats();
+  BOOST_TEST(s.at("rate_limit_violations").as_int64() == 0);
+  BOOST_TEST(s.at("rate_limit_windows").as_int64() == 0);
+  BOOST_TEST(s.at("violations").as_array().empty());
+}
+
+// A call answered 429 by the rest of a burst is a violation all the same (and its 429 opens a
+// window of its own); canned 429s open windows too, and the grace can be set.
+BOOST_AUTO_TEST_CASE(a_burst_429_does_not_excuse_a_call_and_the_grace_is_settable) {
+  auto at = [&](std::int64_t ms, HttpIn in) {
+    clock_ms = ms - 5;
+    return call(std::move(in));
+  };
+  auto get = [] { return http("GET", "/v1/rooms"); };
+  auto stats = [&] { return control("GET", "/_emu/stats"); };
+  faults(R"({"burst_429":{"count":3,"retry_after":2}})");
+  BOOST_TEST(at(1'000, get()).status == 429u);
+  BOOST_TEST(at(1'150, get()).status == 429u);  // grace
+  BOOST_TEST(at(1'500, get()).status == 429u);  // violation, answered 429 all the same
+  auto s = stats();
+  BOOST_TEST(s.at("rate_limit_violations").as_int64() == 1);
+  BOOST_TEST(s.at("rate_limit_windows").as_int64() == 3);
+  BOOST_TEST(s.at("violations").at(0).at("ms_after_429").as_int64() == 500);
+  BOOST_TEST(at(3'400, get()).status == 200u);  // inside the last 429's window (to 3500)
+  BOOST_TEST(stats().at("rate_limit_violations").as_int64() == 2);
+  BOOST_TEST(at(3'500, get()).status == 200u);
+  BOOST_TEST(stats().at("rate_limit_violations").as_int64() == 2);
+
+  call_json(http("POST", "/_emu/reset", "", ""));
+  faults(R"({"fail_next":[{"status":429,"retry_after":1}],"violation_grace_ms":0})");
+  BOOST_TEST(at(5'000, http("POST", "/v1/messages", R"({"roomId":"r","text":"x"})")).status ==
+             429u);
+  BOOST_TEST(at(5'001, get()).status == 200u);
+  BOOST_TEST(stats().at("rate_limit_violations").as_int64() == 1);
+  faults(R"({"burst_429":{"count":1}})");  // no Retry-After: no window
+  BOOST_TEST(at(7'000, get()).status == 429u);
+  BOOST_TEST(at(7'500, get()).status == 200u);
+  s = stats();
+  BOOST_TEST(s.at("rate_limit_windows").as_int64() == 1);
+  BOOST_TEST(s.at("rate_limit_violations").as_int64() == 1);
 }
 
 BOOST_AUTO_TEST_CASE(seeded_mention_reads_back_like_webex) {

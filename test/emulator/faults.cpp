@@ -189,6 +189,8 @@ Result<FaultSettings> parse_faults(const json::value& v) {
       EMU_TRY(strings(val, "unknown_rooms", false), unknown_rooms);
     } else if (key == "disable_webhook_after_failures") {
       EMU_TRY(count(val, "disable_webhook_after_failures"), disable_webhook_after_failures);
+    } else if (key == "violation_grace_ms") {
+      EMU_TRY(count(val, "violation_grace_ms"), violation_grace_ms);
     } else {
       return bad("unknown key " + std::string(key));
     }
@@ -242,6 +244,24 @@ FaultDecision Faults::decide(std::string_view method, std::span<const std::strin
     d.reset_after_processing = true;
   }
   return d;
+}
+
+bool RateLimitWatch::arrived(std::int64_t now_ms, std::string request_line, unsigned grace_ms) {
+  while (!open_.empty() && open_.front().until_ms <= now_ms) open_.pop_front();
+  if (open_.empty()) return false;
+  const std::int64_t after = now_ms - open_.front().opened_ms;
+  if (after <= static_cast<std::int64_t>(grace_ms)) return false;
+  ++violations_;
+  recent_.push_back(RateLimitViolation{std::move(request_line), after});
+  if (recent_.size() > kept_violations) recent_.pop_front();
+  return true;
+}
+
+void RateLimitWatch::answered_429(std::int64_t now_ms, unsigned retry_after_s) {
+  if (retry_after_s == 0) return;  // "retry now": nothing to wait for
+  ++windows_;
+  const Window w{now_ms, now_ms + std::int64_t{retry_after_s} * 1000};
+  if (open_.empty() || open_.back().until_ms < w.until_ms) open_.push_back(w);
 }
 
 }  // namespace emu

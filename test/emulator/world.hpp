@@ -28,6 +28,7 @@ struct World {
   Config config;
   Store store;
   Faults faults;
+  RateLimitWatch rate_limits;  // kept when faults change; cleared by POST /_emu/reset
   RequestLog log;
   DeliveryLog deliveries;
   Stats stats;

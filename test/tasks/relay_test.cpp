@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tasks/relay.hpp"
+#include "tasks/sqlite_store.hpp"
 #include "test/support/process.hpp"
 #include "test/tasks/faulty_disk.hpp"
 
@@ -95,6 +96,7 @@ struct Fixture {
   tasks::ManualClock clock;
   asio::io_context io;
   std::unique_ptr<tasks::Outbox> outbox;
+  std::unique_ptr<tasks::SqliteStore> store;
   ScriptedSink sink{clock};
   std::unique_ptr<tasks::Relay> relay;
 
@@ -105,8 +107,10 @@ struct Fixture {
       settle();
       relay.reset();
     }
+    store.reset();
     outbox = std::make_unique<tasks::Outbox>(tasks::OutboxOptions{dir.path(), false, 60s});
-    relay = std::make_unique<tasks::Relay>(io.get_executor(), *outbox, sink, opts, clock);
+    store = std::make_unique<tasks::SqliteStore>(*outbox);
+    relay = std::make_unique<tasks::Relay>(io.get_executor(), *store, sink, opts, clock);
   }
   // Runs every handler that is ready, without moving the clock.
   void settle() {
@@ -209,7 +213,7 @@ BOOST_AUTO_TEST_CASE(failed_sends_back_off_exponentially_up_to_the_cap) {
     BOOST_TEST(gap <= full, "retry " << i << " after " << gap << " ms");
   }
   BOOST_TEST(f.relay->stats().retries == 8u);
-  BOOST_TEST(f.relay->find(acc[0].taskid)->attempts == 8);
+  BOOST_TEST(f.outbox->find(acc[0].taskid)->attempts == 8);
 }
 
 BOOST_AUTO_TEST_CASE(final_4xx_fails_the_task_and_the_lane_moves_on) {
@@ -310,7 +314,7 @@ BOOST_AUTO_TEST_CASE(zabbix_notice_of_the_bots_own_ack_is_not_sent_to_the_room_t
   BOOST_TEST(f.sink.sent[2].msg.to == "b@example.com");
   BOOST_TEST(f.sink.sent[3].msg.to == "a@example.com");
   BOOST_TEST(f.sink.sent[3].msg.markdown.find("someone else") != std::string::npos);
-  BOOST_TEST((f.relay->find(echo.taskid)->state == tasks::TaskState::delivered));  // answered, recorded
+  BOOST_TEST((f.outbox->find(echo.taskid)->state == tasks::TaskState::delivered));  // answered, recorded
   BOOST_TEST(f.relay->stats().echoes_dropped == 1u);
   // Past the window the same notice is news again.
   f.clock.set(f.now() + 11 * 60 * 1000);

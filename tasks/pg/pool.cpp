@@ -1,0 +1,98 @@
+#include "tasks/pg/pool.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+namespace zpark::tasks::pg {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using namespace std::chrono_literals;
+
+Pool::Pool(asio::any_io_executor ex, ConnectOptions opts, std::size_t size)
+    : ex_(std::move(ex)), opts_(std::move(opts)), size_(std::max<std::size_t>(1, size)) {}
+
+Pool::~Pool() { close(); }
+
+void Pool::close() {
+  closed_ = true;
+  idle_.clear();
+  for (auto* t : waiting_) t->cancel();
+  waiting_.clear();
+}
+
+awaitable<std::unique_ptr<Connection>> Pool::open() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_try_)
+    throw Error(fmt::format("{} (next try in {:.1f} s)", last_error_,
+                            std::chrono::duration<double>(next_try_ - now).count()),
+                true);
+  auto c = std::make_unique<Connection>(ex_, opts_);
+  try {
+    co_await c->connect();
+  } catch (const Error& e) {
+    backoff_ = std::clamp(backoff_ * 2, std::chrono::milliseconds(500), std::chrono::milliseconds(10'000));
+    next_try_ = std::chrono::steady_clock::now() + backoff_;
+    last_error_ = e.what();
+    throw;
+  }
+  backoff_ = 0ms;
+  next_try_ = {};
+  co_return c;
+}
+
+awaitable<std::unique_ptr<Connection>> Pool::dedicated() { co_return co_await open(); }
+
+awaitable<std::unique_ptr<Connection>> Pool::acquire() {
+  for (;;) {
+    if (closed_) throw Error("the PostgreSQL pool is closed", true);
+    while (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      if (c->connected()) co_return c;
+      --open_;
+    }
+    if (open_ < size_) {
+      ++open_;
+      try {
+        co_return co_await open();
+      } catch (...) {
+        --open_;
+        throw;
+      }
+    }
+    asio::steady_timer turn(ex_, asio::steady_timer::time_point::max());
+    waiting_.push_back(&turn);
+    co_await turn.async_wait(asio::as_tuple(asio::use_awaitable));
+    std::erase(waiting_, &turn);
+  }
+}
+
+void Pool::release(std::unique_ptr<Connection> c) {
+  if (c && c->connected() && !closed_)
+    idle_.push_back(std::move(c));
+  else
+    --open_;
+  if (!waiting_.empty()) {
+    waiting_.front()->cancel();
+    waiting_.pop_front();
+  }
+}
+
+awaitable<Result> Pool::query(std::string sql, Params params) {
+  auto c = co_await acquire();
+  std::exception_ptr failed;
+  std::optional<Result> r;
+  try {
+    r.emplace(co_await c->query(std::move(sql), std::move(params)));
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  release(std::move(c));
+  if (failed) std::rethrow_exception(failed);
+  co_return std::move(*r);
+}
+
+}  // namespace zpark::tasks::pg
