@@ -77,10 +77,15 @@ asio::awaitable<bool> check_outbox(const conf::Settings& s, std::string& report)
   std::string failed;
   try {
     co_await c.connect();
-    std::string sql = "SELECT current_setting('server_version'), "
-                      "(SELECT version FROM zpark_schema WHERE to_regclass('zpark_schema') IS NOT NULL)";
+    // The table is looked up when a statement is planned: ask whether it exists first.
+    std::string sql = "SELECT current_setting('server_version'), to_regclass('zpark_schema') IS NOT NULL";
     auto r = co_await c.query(std::move(sql));
-    const int theirs = r.null(0, 1) ? 0 : static_cast<int>(r.int64(0, 1));
+    int theirs = 0;
+    if (r.text(0, 1) == "t") {
+      std::string version = "SELECT version FROM zpark_schema";
+      auto v = co_await c.query(std::move(version));
+      theirs = v.rows() ? static_cast<int>(v.int64(0, 0)) : 0;
+    }
     const int ours = pg::schema_version();
     report = where + ": connected (PostgreSQL " + r.text(0, 0) + "), schema version " + std::to_string(theirs);
     if (theirs == 0)

@@ -27,14 +27,15 @@ bool is_secret(std::string_view name) {
 std::string redact_url_password(const std::string& url) {
   // postgresql://user:SECRET@host/db?password=SECRET: both forms hidden.
   std::string out = url;
-  auto scheme = out.find("://");
-  if (scheme != std::string::npos) {
-    auto at = out.find('@', scheme + 3);
-    auto slash = out.find('/', scheme + 3);
-    auto colon = out.find(':', scheme + 3);
-    if (at != std::string::npos && (slash == std::string::npos || at < slash) && colon != std::string::npos && colon < at)
-      out.replace(colon + 1, at - colon - 1, "***");
-  }
+  // The user info ends at the first '@' (of the authority, when there is a "://"); all from
+  // its first ':' on is the password. Without "://" (a mistyped URL) the whole start counts.
+  const auto scheme = out.find("://");
+  const auto from = scheme == std::string::npos ? 0 : scheme + 3;
+  const auto at = out.find('@', from);
+  const auto slash = scheme == std::string::npos ? std::string::npos : out.find('/', from);
+  const auto colon = out.find(':', from);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash) && colon != std::string::npos && colon < at)
+    out.replace(colon + 1, at - colon - 1, "***");
   for (auto pos = out.find("password="); pos != std::string::npos; pos = out.find("password=", pos + 1)) {
     auto end = out.find('&', pos);
     out.replace(pos + 9, (end == std::string::npos ? out.size() : end) - pos - 9, "***");

@@ -77,11 +77,24 @@ void Relay::flush() {
     asio::post(ex_, [this] { flush(); });
     return;
   }
+  // One commit at a time; what arrives meanwhile joins the next one. With PostgreSQL a commit
+  // is a network round trip and a log flush: batches then grow instead of queueing up.
+  if (committing_) {
+    flush_waiting_ = true;  // flush_scheduled_ stays set: accept() only adds to batch_
+    return;
+  }
   flush_scheduled_ = false;
+  committing_ = true;
   auto batch = std::move(batch_);
   batch_.clear();
-  asio::co_spawn(ex_, commit(std::move(batch)), [](std::exception_ptr e) {
+  asio::co_spawn(ex_, commit(std::move(batch)), [this](std::exception_ptr e) {
     if (e) log::error("outbox commit failed unexpectedly");
+    committing_ = false;
+    if (!flush_waiting_) return;
+    flush_waiting_ = false;
+    flush_seen_ = 0;
+    flush_rounds_ = 0;
+    flush();
   });
 }
 
@@ -511,6 +524,10 @@ void Relay::pause_all(std::chrono::milliseconds d) {
 }
 
 void Relay::shared_pause_seen(std::int64_t until_ms) {
+  // The deadline is another instance's clock: a margin covers the difference between clocks
+  // (NTP keeps machines within milliseconds) so no request lands at the very end of the window.
+  if (until_ms <= 0) return;
+  until_ms += 250;
   if (until_ms > shared_.paused_until_ms) shared_.paused_until_ms = until_ms;
 }
 

@@ -144,6 +144,8 @@ class Relay {
   bool flush_scheduled_ = false;
   std::size_t flush_seen_ = 0;  // batch size at the last look, to see whether it still grows
   int flush_rounds_ = 0;
+  bool committing_ = false;     // an accept commit is in flight
+  bool flush_waiting_ = false;  // a batch waits for it
   bool stopping_ = false;
   Shared shared_;  // the 429 pause and the outbox's last good write, on clock_
   std::string problem_;

@@ -20,9 +20,17 @@ constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
+// libpq's message on one line: its continuation lines ("\n\tIs the server running...") joined.
 std::string trimmed(const char* s) {
-  std::string out = s ? s : "";
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  std::string out;
+  for (const char* p = s ? s : ""; *p; ++p) {
+    if (*p == '\n' || *p == '\t') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += *p;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
 

@@ -11,8 +11,8 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using namespace std::chrono_literals;
 
-Pool::Pool(asio::any_io_executor ex, ConnectOptions opts, std::size_t size)
-    : ex_(std::move(ex)), opts_(std::move(opts)), size_(std::max<std::size_t>(1, size)) {}
+Pool::Pool(asio::any_io_executor ex, ConnectOptions opts, std::size_t size, std::string session)
+    : ex_(std::move(ex)), opts_(std::move(opts)), size_(std::max<std::size_t>(1, size)), session_(std::move(session)) {}
 
 Pool::~Pool() { close(); }
 
@@ -32,6 +32,7 @@ awaitable<std::unique_ptr<Connection>> Pool::open() {
   auto c = std::make_unique<Connection>(ex_, opts_);
   try {
     co_await c->connect();
+    if (!session_.empty()) co_await c->exec(session_);
   } catch (const Error& e) {
     backoff_ = std::clamp(backoff_ * 2, std::chrono::milliseconds(500), std::chrono::milliseconds(10'000));
     next_try_ = std::chrono::steady_clock::now() + backoff_;

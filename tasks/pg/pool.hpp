@@ -19,7 +19,8 @@ namespace zpark::tasks::pg {
 
 class Pool {
  public:
-  Pool(boost::asio::any_io_executor ex, ConnectOptions opts, std::size_t size = 4);
+  // `session`: statements run on each new connection (e.g. "SET synchronous_commit = off").
+  Pool(boost::asio::any_io_executor ex, ConnectOptions opts, std::size_t size = 4, std::string session = {});
   ~Pool();
 
   // One statement on any connection. Throws Error.
@@ -38,6 +39,7 @@ class Pool {
   boost::asio::any_io_executor ex_;
   ConnectOptions opts_;
   std::size_t size_;
+  std::string session_;
   std::size_t open_ = 0;  // connections out of the pool or idle in it
   std::vector<std::unique_ptr<Connection>> idle_;
   std::deque<boost::asio::steady_timer*> waiting_;

@@ -162,7 +162,11 @@ awaitable<int> migrate(Connection& c) {
 }
 
 PgStore::PgStore(asio::any_io_executor ex, StoreOptions opts)
-    : ex_(ex), opts_(std::move(opts)), pool_(ex, opts_.connect, opts_.pool_size), lock_timer_(ex) {}
+    : ex_(ex),
+      opts_(std::move(opts)),
+      pool_(ex, opts_.connect, opts_.pool_size),
+      relaxed_(ex, opts_.connect, std::max<std::size_t>(1, opts_.pool_size / 2), "SET synchronous_commit = off"),
+      lock_timer_(ex) {}
 
 PgStore::~PgStore() { close(); }
 
@@ -171,6 +175,7 @@ std::string PgStore::where() const { return "the PostgreSQL outbox at " + descri
 awaitable<void> PgStore::open() {
   auto c = co_await pool_.dedicated();
   int v = co_await migrate(*c);
+  opened_ = true;
   log::info("PostgreSQL outbox ready", {{"database", describe(opts_.connect.url)}, {"schema", v}});
   asio::co_spawn(ex_, keep_lock_connection(), [](std::exception_ptr e) {
     if (e) log::error("PostgreSQL lock connection keeper stopped");
@@ -187,6 +192,7 @@ void PgStore::close() {
     locks_->close();
   }
   pool_.close();
+  relaxed_.close();
 }
 
 awaitable<void> PgStore::keep_lock_connection() {
@@ -287,6 +293,10 @@ awaitable<bool> PgStore::lead(std::string job) {
 awaitable<std::vector<Accepted>> PgStore::accept(std::vector<NewTask> batch, std::int64_t now_ms) {
   std::vector<Accepted> out(batch.size());
   if (batch.empty()) co_return out;
+  if (!opened_)
+    throw Error("not open yet (its schema is checked at start, once the database can be reached); "
+                "see /readyz",
+                true);
   // A key twice in one batch: the later ones are the first one's duplicates (one statement
   // cannot claim a key twice).
   std::map<std::string, std::size_t> first_of_key;
@@ -392,32 +402,32 @@ awaitable<std::optional<Task>> PgStore::find(std::string taskid) {
   co_return read_task(r, 0);
 }
 
+// A state change of a pending task: false when the task is unknown or already finished.
+awaitable<bool> PgStore::change_pending(std::string set, Params params) {
+  std::string sql = "UPDATE zpark_tasks SET " + set + " WHERE taskid = $1 AND state = 'pending'";
+  auto r = co_await relaxed_.query(std::move(sql), std::move(params));
+  co_return r.affected() > 0;
+}
+
 awaitable<bool> PgStore::mark_attempt(std::string taskid, int attempts) {
   Params params{taskid, num(attempts)};
-  auto r = co_await pool_.query("UPDATE zpark_tasks SET attempts = $2::int WHERE taskid = $1 AND state = 'pending'"s, std::move(params));
-  co_return r.affected() > 0;
+  co_return co_await change_pending("attempts = $2::int"s, std::move(params));
 }
 
 awaitable<bool> PgStore::mark_delivered(std::string taskid, std::string webex_id, std::int64_t now_ms) {
   Params params{taskid, webex_id, num(now_ms)};
-  auto r = co_await pool_.query(
-      "UPDATE zpark_tasks SET state = 'delivered', webex_id = $2, finished_at_ms = $3::bigint "
-      "WHERE taskid = $1 AND state = 'pending'"s, std::move(params));
-  co_return r.affected() > 0;
+  co_return co_await change_pending("state = 'delivered', webex_id = $2, finished_at_ms = $3::bigint"s, std::move(params));
 }
 
 awaitable<bool> PgStore::mark_failed(std::string taskid, std::string reason, std::int64_t now_ms) {
   Params params{taskid, reason, num(now_ms)};
-  auto r = co_await pool_.query(
-      "UPDATE zpark_tasks SET state = 'failed', reason = $2, finished_at_ms = $3::bigint "
-      "WHERE taskid = $1 AND state = 'pending'"s, std::move(params));
-  co_return r.affected() > 0;
+  co_return co_await change_pending("state = 'failed', reason = $2, finished_at_ms = $3::bigint"s, std::move(params));
 }
 
 awaitable<void> PgStore::remember_thread(std::string event_id, std::string recipient, ThreadRoot root,
                                          std::int64_t now_ms) {
   Params params{event_id, recipient, root.message_id, root.room_id, root.markdown, num(now_ms)};
-  co_await pool_.query(
+  co_await relaxed_.query(
       "INSERT INTO zpark_threads (event_id, recipient, message_id, room_id, markdown, created_at_ms) "
       "VALUES ($1, $2, $3, $4, $5, $6::bigint) ON CONFLICT (event_id, recipient) DO UPDATE SET "
       "message_id = excluded.message_id, room_id = excluded.room_id, markdown = excluded.markdown, "

@@ -72,17 +72,21 @@ class PgStore final : public Store {
  private:
   awaitable<void> keep_lock_connection();
   awaitable<bool> try_lock(std::int32_t space, const std::string& name);
+  awaitable<bool> change_pending(std::string set, Params params);
   void lock_connection_lost(const std::string& why);
 
   boost::asio::any_io_executor ex_;
   StoreOptions opts_;
-  Pool pool_;
+  Pool pool_;     // accepts and reads: commits as durable as the server makes them
+  Pool relaxed_;  // delivery records and thread roots: synchronous_commit off (a database crash
+                  // can forget the last moment's records, which at worst sends an alert again)
   std::unique_ptr<Connection> locks_;  // advisory locks + LISTEN
   std::set<std::string> owned_, leading_;
   StoreEvents events_;
   std::string lock_problem_ = "not connected yet";
   boost::asio::steady_timer lock_timer_;
   bool closing_ = false;
+  bool opened_ = false;  // schema checked: accepts may go to the database
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

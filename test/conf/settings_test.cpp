@@ -284,3 +284,146 @@ BOOST_AUTO_TEST_CASE(graphs_need_a_password_login_and_can_be_turned_off) {
   e.erase("SPARK_ACCESS_TOKEN");
   BOOST_TEST(load_settings(e, std::nullopt).graphs_off_reason().find("dry-run") != std::string::npos);
 }
+
+// ---- the PostgreSQL outbox (issue 15) -------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(database_url_is_unset_by_default_sqlite_then) {
+  auto s = load_settings(base(), std::nullopt);
+  BOOST_TEST(s.database_url.empty());
+  BOOST_TEST(s.database_password.empty());
+  BOOST_TEST(s.database_pool == 4u);
+  for (auto& [name, value] : describe(s))
+    if (name == "ZPARK_DATABASE_URL") BOOST_TEST(value.find("SQLite") != std::string::npos, value);
+}
+
+BOOST_DATA_TEST_CASE(database_url_takes_both_postgresql_schemes,
+                     data::make(std::vector<std::string>{
+                         "postgresql://zpark@db.example.com:5432/zpark?sslmode=verify-full",
+                         "postgres://zpark@db.example.com/zpark",
+                         "postgresql://127.0.0.1:5432/zpark",
+                         "postgresql:///zpark?host=/run/postgresql",
+                         "postgresql://zpark@db1:5432,db2:5432/zpark?target_session_attrs=read-write"}),
+                     url) {
+  auto e = base();
+  e["ZPARK_DATABASE_URL"] = url;
+  BOOST_TEST(load_settings(e, std::nullopt).database_url == url);
+}
+
+BOOST_AUTO_TEST_CASE(database_url_from_the_config_file_and_the_environment_wins) {
+  zpark::test::TempDir dir;
+  auto file = dir.path() + "/zpark.json";
+  write(file, R"({"ZPARK_API_TOKEN": "t", "ZPARK_DATABASE_URL": "postgresql://zpark@file-db/zpark"})");
+  BOOST_TEST(load_settings({}, file).database_url == "postgresql://zpark@file-db/zpark");
+  BOOST_TEST(load_settings({{"ZPARK_DATABASE_URL", "postgres://zpark@env-db/zpark"}}, file).database_url ==
+             "postgres://zpark@env-db/zpark");
+}
+
+// Anything else is refused naming the setting, and the message never shows the password that
+// was in it (the mistake is often a URL copied from another program's settings).
+BOOST_DATA_TEST_CASE(database_url_refuses_other_schemes_without_showing_the_password,
+                     data::make(std::vector<std::string>{
+                         "mysql://zpark:hunter2@db.example.com/zpark",
+                         "jdbc:postgresql://zpark:hunter2@db.example.com:5432/zpark",
+                         "https://zpark:hunter2@db.example.com/zpark",
+                         "postgresql:zpark:hunter2@db.example.com/zpark",
+                         "zpark:hunter2@db.example.com:5432/zpark",
+                         "host=db.example.com user=zpark password=hunter2 dbname=zpark",
+                         "Postgresql://zpark:hunter2@db.example.com/zpark",
+                         " postgresql://zpark:hunter2@db.example.com/zpark"}),
+                     url) {
+  auto e = base();
+  e["ZPARK_DATABASE_URL"] = url;
+  BOOST_TEST(error_setting(e) == "ZPARK_DATABASE_URL");
+  try {
+    load_settings(e, std::nullopt);
+    BOOST_FAIL("expected an error");
+  } catch (const SettingsError& x) {
+    const std::string what = x.what();
+    BOOST_TEST(what.starts_with("ZPARK_DATABASE_URL: "), what);
+    BOOST_TEST(what.find("hunter2") == std::string::npos, what);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(redact_url_password_hides_the_password_in_the_user_part) {
+  BOOST_TEST(redact_url_password("postgresql://zpark:SECRET@db.example.com:5432/zpark") ==
+             "postgresql://zpark:***@db.example.com:5432/zpark");
+  BOOST_TEST(redact_url_password("postgres://zpark:SECRET@db/zpark?sslmode=require") ==
+             "postgres://zpark:***@db/zpark?sslmode=require");
+  BOOST_TEST(redact_url_password("postgresql://zpark:SE:CR:ET@db/zpark") == "postgresql://zpark:***@db/zpark");
+  BOOST_TEST(redact_url_password("postgresql://zpark:S%40CRET@db1:5432,db2:5433/zpark") ==
+             "postgresql://zpark:***@db1:5432,db2:5433/zpark");
+  BOOST_TEST(redact_url_password("postgresql://zpark:@db/zpark").find("@db/zpark") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(redact_url_password_hides_password_parameters) {
+  BOOST_TEST(redact_url_password("postgresql://zpark@db/zpark?password=SECRET") ==
+             "postgresql://zpark@db/zpark?password=***");
+  BOOST_TEST(redact_url_password("postgresql://zpark@db/zpark?sslmode=require&password=SECRET&application_name=zpark") ==
+             "postgresql://zpark@db/zpark?sslmode=require&password=***&application_name=zpark");
+  BOOST_TEST(redact_url_password("postgresql://zpark:SECRET1@db/zpark?password=SECRET2&connect_timeout=5") ==
+             "postgresql://zpark:***@db/zpark?password=***&connect_timeout=5");
+  BOOST_TEST(redact_url_password("postgresql://db/zpark?password=SECRET1&password=SECRET2") ==
+             "postgresql://db/zpark?password=***&password=***");
+  for (auto url : {"postgresql://zpark:SECRET@db/zpark?password=SECRET&sslmode=require&password=SECRET",
+                   "postgresql://db/zpark?user=zpark&password=SECRET"})
+    BOOST_TEST(redact_url_password(url).find("SECRET") == std::string::npos, redact_url_password(url));
+}
+
+BOOST_AUTO_TEST_CASE(redact_url_password_keeps_a_url_without_password) {
+  for (std::string url : {"postgresql://zpark@db.example.com:5432/zpark?sslmode=verify-full",
+                          "postgresql://db.example.com:5432/zpark", "postgres:///zpark?host=/run/postgresql",
+                          "postgresql://zpark@db1:5432,db2:5432/zpark", ""})
+    BOOST_TEST(redact_url_password(url) == url);
+}
+
+BOOST_AUTO_TEST_CASE(database_password_from_a_file_like_other_secrets) {
+  zpark::test::TempDir dir;
+  write(dir.path() + "/dbpass", "db-s3cret\n");
+  auto e = base();
+  e["ZPARK_DATABASE_URL"] = "postgresql://zpark@db/zpark";
+  e["ZPARK_DATABASE_PASSWORD_FILE"] = dir.path() + "/dbpass";
+  BOOST_TEST(load_settings(e, std::nullopt).database_password == "db-s3cret");  // final newline dropped
+  e["ZPARK_DATABASE_PASSWORD"] = "from-env";  // the variable itself wins over its _FILE
+  BOOST_TEST(load_settings(e, std::nullopt).database_password == "from-env");
+  e.erase("ZPARK_DATABASE_PASSWORD");
+  e["ZPARK_DATABASE_PASSWORD_FILE"] = dir.path() + "/nope";
+  BOOST_TEST(error_setting(e) == "ZPARK_DATABASE_PASSWORD_FILE");
+  // _FILE in the config file too.
+  auto file = dir.path() + "/zpark.json";
+  write(file, R"({"ZPARK_API_TOKEN": "t", "ZPARK_DATABASE_PASSWORD_FILE": ")" + dir.path() + R"(/dbpass"})");
+  BOOST_TEST(load_settings({}, file).database_password == "db-s3cret");
+}
+
+BOOST_AUTO_TEST_CASE(describe_never_shows_the_database_password) {
+  zpark::test::TempDir dir;
+  write(dir.path() + "/dbpass", "db-s3cret\n");
+  auto e = base();
+  e["ZPARK_DATABASE_URL"] = "postgresql://zpark:url-s3cret@db:5432/zpark?sslmode=require&password=param-s3cret";
+  e["ZPARK_DATABASE_PASSWORD_FILE"] = dir.path() + "/dbpass";
+  auto s = load_settings(e, std::nullopt);
+  std::map<std::string, std::string> shown;
+  for (auto& [name, value] : describe(s)) {
+    BOOST_TEST(value.find("s3cret") == std::string::npos, name << " shows " << value);
+    shown[name] = value;
+  }
+  BOOST_TEST(shown["ZPARK_DATABASE_PASSWORD"] == "(set, 9 chars hidden)");
+  BOOST_TEST(shown["ZPARK_DATABASE_URL"] == "postgresql://zpark:***@db:5432/zpark?sslmode=require&password=***");
+  BOOST_TEST(shown["ZPARK_DATABASE_POOL"] == "4");
+  BOOST_TEST(shown.count("ZPARK_DATABASE_PASSWORD_FILE") == 0u);
+}
+
+BOOST_DATA_TEST_CASE(database_pool_takes_1_to_32,
+                     data::make(std::vector<std::string>{"1", "2", "16", "32"}) ^
+                         data::make(std::vector<unsigned>{1, 2, 16, 32}),
+                     text, expected) {
+  auto e = base();
+  e["ZPARK_DATABASE_POOL"] = text;
+  BOOST_TEST(load_settings(e, std::nullopt).database_pool == expected);
+}
+
+BOOST_DATA_TEST_CASE(database_pool_refuses_anything_else_naming_the_setting,
+                     data::make(std::vector<std::string>{"0", "33", "1000", "-1", "", "four", "4 ", "2.5"}), text) {
+  auto e = base();
+  e["ZPARK_DATABASE_POOL"] = text;
+  BOOST_TEST(error_setting(e) == "ZPARK_DATABASE_POOL");
+}

@@ -16,8 +16,11 @@ PASS/FAIL line with its figures. Exit 1 when any case fails, 77 when PostgreSQL 
 4. a 429 seen by one instance holds back the other (emulator: no rate-limit violation, and
    nothing delivered sooner than 2.8 s after the 429).
 5. PostgreSQL stopped: 503 naming the database, /readyz 503; started again: 200, nothing lost.
+6. `zpark check` with an instance's settings: exit 0 and "Outbox: PostgreSQL at ... schema
+   version 1"; a URL with a port nobody listens on: exit non-zero, the line says FAILED and
+   names ZPARK_DATABASE_URL; a password in the URL (user:PASSWORD@, password=) never shown.
 
-Options: --only CASE (storm, quiet, retry, thread, 429, outage; repeatable), --keep.
+Options: --only CASE (storm, quiet, retry, thread, 429, outage, check; repeatable), --keep.
 Lane ownership is read from pg_locks (advisory locks in space LANES_SPACE, key FNV-1a of the
 lane) and mapped to an instance through its sockets (/proc) and pg_stat_activity.client_port.
 Standard library only. Every wait is bounded; every process started is killed by PID on exit.
@@ -31,6 +34,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -709,10 +713,55 @@ def case_outage(ctx):
     emu.faults({})
 
 
+# -- case 6: zpark check proves the database ------------------------------------------------
+
+def case_check(ctx):
+    pg, a = ctx["pg"], ctx["a"]
+    secret = "s3cret"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    runs = {
+        "same": pg.url,
+        "wrong_port": pg.url.replace(f":{pg.port}/", f":{closed_port}/"),
+        # trust authentication: the server ignores the password, the check must hide it
+        "password": pg.url.replace("postgres@", f"postgres:{secret}@"),
+        "password_param": pg.url + f"?password={secret}&connect_timeout=5",
+        "password_wrong_port": pg.url.replace("postgres@", f"postgres:{secret}@")
+                                     .replace(f":{pg.port}/", f":{closed_port}/"),
+    }
+    problems, figures = [], []
+    for name, url in runs.items():
+        env = dict(a.env, ZPARK_DATABASE_URL=url)
+        try:
+            r = subprocess.run([a.binary, "check"], env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+            code, out = r.returncode, r.stdout.decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            problems.append(f"{name}: zpark check still running after 60 s")
+            continue
+        line = next((l for l in out.splitlines() if l.startswith("Outbox:")), None)
+        figures.append(f"{name}: exit {code}")
+        want_ok = "wrong_port" not in name
+        if line is None:
+            problems.append(f"{name}: no line starting 'Outbox:' in {out[-600:]!r}")
+        elif want_ok and not (code == 0 and line.startswith("Outbox: PostgreSQL at")
+                              and "schema version 1" in line):
+            problems.append(f"{name}: exit {code}, {line!r} (want 0 and 'Outbox: PostgreSQL at ... "
+                            f"schema version 1')")
+        elif not want_ok and (code == 0 or "FAILED" not in line or "ZPARK_DATABASE_URL" not in line):
+            problems.append(f"{name}: exit {code}, {line!r} (want non-zero, FAILED, ZPARK_DATABASE_URL)")
+        if secret in out:
+            problems.append(f"{name}: the password is shown: "
+                            f"{[l for l in out.splitlines() if secret in l]}")
+    report("check", not problems,
+           " ".join(figures) + ("" if not problems else " PROBLEMS: " + "; ".join(problems)))
+
+
 # -- main ----------------------------------------------------------------------------------
 
 CASES = {"storm": case_storm, "quiet": case_quiet_takeover, "retry": case_retry, "thread": case_thread, "429": case_429,
-         "outage": case_outage}
+         "outage": case_outage, "check": case_check}
 
 
 def main():
