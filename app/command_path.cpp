@@ -86,7 +86,12 @@ asio::awaitable<void> CommandPath::keep_webhook() {
 asio::awaitable<void> CommandPath::check_webhook() {
   // Instances sharing an outbox take turns through it: one repairs, the others would only race it.
   const bool leading = co_await alerts_.relay().store().lead(std::string("webhook-repair"));  // not in the if: GCC 12
-  if (!leading) co_return;
+  if (!leading) {
+    // Another instance checks (and repairs) the webhook both share: nothing for this one to
+    // report, and its readiness must not wait for a check it will not make.
+    webhook_problem_.clear();
+    co_return;
+  }
   const auto specs = webhook_specs(settings_);  // messages, and the cards' buttons
   std::vector<spark::WebhookInfo> hooks;
   auto r = co_await spark::list_webhooks(*webex_, hooks, settings_.webhook_secret);

@@ -89,6 +89,24 @@ def load_runs(paths):
     return runs
 
 
+def order_violations(delivered, first_pos):
+    """Order per recipient: an alert answered 200 before another was even sent must be
+    delivered first. In delivery order (first_pos: subject -> index of its first message), no
+    earlier delivery may have been sent after this one's answer. Also used by test/ha/."""
+    order = 0
+    by_to = {}
+    for r in delivered:
+        by_to.setdefault(r["to"], []).append(r)
+    for rs in by_to.values():
+        rs.sort(key=lambda r: first_pos[r["subject"]])
+        latest_sent = -1
+        for r in rs:
+            if latest_sent > r["answered"]:
+                order += 1
+            latest_sent = max(latest_sent, r["sent"])
+    return order
+
+
 def judge(a):
     runs = load_runs(a.runs)
     for r in runs:
@@ -111,19 +129,7 @@ def judge(a):
     lost = [r for r in accepted if r["subject"] not in first_pos]
     repeats = sum(n - 1 for n in copies.values())
     refused_sent = sum(1 for r in refused if r["subject"] in first_pos)
-    # Order per recipient: an alert answered 200 before another was even sent must be delivered
-    # first. In delivery order, no earlier delivery may have been sent after this one's answer.
-    order = 0
-    by_to = {}
-    for r in delivered:
-        by_to.setdefault(r["to"], []).append(r)
-    for rs in by_to.values():
-        rs.sort(key=lambda r: first_pos[r["subject"]])
-        latest_sent = -1
-        for r in rs:
-            if latest_sent > r["answered"]:
-                order += 1
-            latest_sent = max(latest_sent, r["sent"])
+    order = order_violations(delivered, first_pos)
     status_503 = [r for r in runs if r["status"] == "503"]
     if a.first_503:
         print(status_503[0]["text"] if status_503 else "(none)")

@@ -20,7 +20,16 @@ PASS/FAIL line with its figures. Exit 1 when any case fails, 77 when PostgreSQL 
    version 1"; a URL with a port nobody listens on: exit non-zero, the line says FAILED and
    names ZPARK_DATABASE_URL; a password in the URL (user:PASSWORD@, password=) never shown.
 
-Options: --only CASE (storm, quiet, retry, thread, 429, outage, check; repeatable), --keep.
+7. bot commands on A and B (SPARK_WEBHOOK_SECRET): the same signed webhook call for one
+   Webex message to A then B: both 200 with one task id, and one reply (the handled message
+   ids are in the database); another message to B only: one reply.
+8. the webhook self-heal (ZPARK_WEBHOOK_CHECK_INTERVAL=1) on both: one webhook of each kind
+   (messages, attachmentActions), not two; deleted in Webex, made again once, and
+   zpark_webhook_repairs_total summed over A and B goes up by the number made again.
+   Both cases restart A and B with those settings, and with the first ones after.
+
+Options: --only CASE (storm, quiet, retry, thread, 429, outage, check, webhook_once,
+repair_leader; repeatable), --keep.
 Lane ownership is read from pg_locks (advisory locks in space LANES_SPACE, key FNV-1a of the
 lane) and mapped to an instance through its sockets (/proc) and pg_stat_activity.client_port.
 Standard library only. Every wait is bounded; every process started is killed by PID on exit.
@@ -28,6 +37,8 @@ Logs of each process stay in the work directory when a case fails (--keep keeps 
 """
 import argparse
 import datetime
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -38,6 +49,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import secrets
 import tempfile
 import threading
 import time
@@ -45,6 +57,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 from pg_cluster import PgCluster, PgError  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "..", "bench"))
+from chaos_client import order_violations  # noqa: E402  (the chaos bench's judge of order)
 
 TOKEN = "x"
 POOL = 4
@@ -158,6 +172,27 @@ class Emulator:
     def reset(self):
         self.call("POST", "/_emu/reset", {})
 
+    def api(self, method, path, body=None):
+        """A Webex route (/v1/...) with the bot's token: (status, parsed body or None)."""
+        c = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=10)
+        try:
+            headers = {"Authorization": "Bearer test-token"}
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+            c.request(method, path, json.dumps(body) if body is not None else None, headers)
+            r = c.getresponse()
+            data = r.read()
+            return r.status, (json.loads(data) if data else None)
+        finally:
+            c.close()
+
+    def webhooks(self):
+        """The bot's webhooks as GET /v1/webhooks lists them."""
+        status, body = self.api("GET", "/v1/webhooks?max=1000")
+        if status != 200:
+            raise RuntimeError(f"emulator GET /v1/webhooks: {status} {body}")
+        return body["items"]
+
 
 def subject_of(m):
     """The alert subject of a message: Zpark writes it in bold at the start of the markdown."""
@@ -219,6 +254,34 @@ class Zpark:
 
     def post(self, body, timeout=10):
         return http_call(self.port, "POST", "/api/v1/alert", body, timeout)
+
+    def stop(self):
+        """SIGTERM, then SIGKILL when it is still running after 10 s."""
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                kill(self.proc)
+
+    def webhook(self, body, signature):
+        """POST /api/v1/webhook with the raw body and X-Spark-Signature: (status, text)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            c.request("POST", "/api/v1/webhook", body.encode(),
+                      {"Content-Type": "application/json", "X-Spark-Signature": signature})
+            r = c.getresponse()
+            return r.status, r.read().decode("utf-8", "replace")
+        except Exception as e:
+            return "ERR", f"{type(e).__name__}: {e}"
+        finally:
+            c.close()
+
+    def metric(self, name):
+        """The value of an unlabelled metric in GET /metrics, or None."""
+        status, text = self.get("/metrics")
+        m = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M) if status == 200 else None
+        return float(m.group(1)) if m else None
 
 
 def http_call(port, method, path, body=None, timeout=5, conn=None):
@@ -335,17 +398,7 @@ def judge(runs, messages, prefix):
     delivered = [r for r in accepted if r["subject"] in first_pos]
     repeats = sum(n - 1 for n in copies.values())
     # An alert answered 200 before another was even sent must be delivered first.
-    order, by_to = 0, {}
-    for r in delivered:
-        by_to.setdefault(r["to"], []).append(r)
-    for rs in by_to.values():
-        rs.sort(key=lambda r: first_pos[r["subject"]])
-        latest_sent = -1
-        for r in rs:
-            if latest_sent > r["answered"]:
-                order += 1
-            latest_sent = max(latest_sent, r["sent"])
-    return accepted, lost, repeats, order
+    return accepted, lost, repeats, order_violations(delivered, first_pos)
 
 
 def case_storm(ctx):
@@ -758,10 +811,203 @@ def case_check(ctx):
            " ".join(figures) + ("" if not problems else " PROBLEMS: " + "; ".join(problems)))
 
 
+# -- cases 7 and 8: bot commands on both instances ------------------------------------------
+
+def restart_with(ctx, changes):
+    """Stops A and B, starts them again (A first) with their first settings changed by
+    changes[name] ({variable: value, or None to remove}); {} gives the first settings back.
+    Waits until each is ready, or for bot commands until its Webex identity is known."""
+    for z in (ctx["a"], ctx["b"]):
+        z.stop()
+    for z in (ctx["a"], ctx["b"]):
+        if not hasattr(z, "first_env"):
+            z.first_env = dict(z.env)
+        z.env = dict(z.first_env)
+        for k, v in changes.get(z.name, {}).items():
+            if v is None:
+                z.env.pop(k, None)
+            else:
+                z.env[k] = v
+        z.start()
+    for z in (ctx["a"], ctx["b"]):
+        if z.env.get("SPARK_WEBHOOK_SECRET"):
+            wait_for_line(z.log, r"Webex token accepted", z.proc, 20)
+        elif not wait_until("ready", z.ready, 30, 0.1):
+            raise RuntimeError(f"zpark {z.name} not ready: {z.get('/readyz')}\n{tail(z.log)}")
+
+
+def commands_env(secret, interval, server_url=None):
+    return {"SPARK_WEBHOOK_SECRET": secret, "SPARK_TRUSTED_USERS": "alice@example.com, bob@example.com",
+            "ZPARK_WEBHOOK_CHECK_INTERVAL": str(interval), "ZPARK_SERVER_URL": server_url}
+
+
+def envelope(m):
+    """The webhook envelope Webex sends for message m (test/support/webex_webhook.cpp)."""
+    data = {k: m.get(k, "") for k in ("id", "roomId", "roomType", "personId", "personEmail", "created")}
+    return json.dumps({"id": "WEBHOOK-1", "name": "Zpark incoming webhook", "resource": "messages",
+                       "event": "created", "actorId": m.get("personId", ""), "data": data},
+                      separators=(",", ":"))
+
+
+def signature(secret, body):
+    return hmac.new(secret.encode(), body.encode(), hashlib.sha1).hexdigest()
+
+
+def case_webhook_once(ctx):
+    """The same Webex message delivered to A, then to B: one task id, one reply."""
+    emu, a, b = ctx["emu"], ctx["a"], ctx["b"]
+    secret = secrets.token_hex(16)
+    problems = []
+    try:
+        env = commands_env(secret, 0)
+        restart_with(ctx, {"a": env, "b": env})
+        status, me = emu.api("GET", "/v1/people/me")
+        bot_id = (me or {}).get("id")
+        if status != 200 or not bot_id:
+            raise RuntimeError(f"GET /v1/people/me: {status} {me}")
+        # "deliver": false: the emulator must not send it itself (a webhook may be left over).
+        m1 = emu.call("POST", "/_emu/messages",
+                      {"personEmail": "alice@example.com", "text": "help", "deliver": False})
+        m2 = emu.call("POST", "/_emu/messages",
+                      {"personEmail": "bob@example.com", "text": "help", "deliver": False})
+        body1 = envelope(m1)
+        sa, ta = a.webhook(body1, signature(secret, body1))
+        sb, tb = b.webhook(body1, signature(secret, body1))
+        body2 = envelope(m2)
+        s2, t2 = b.webhook(body2, signature(secret, body2))
+        if sa != 200 or sb != 200 or s2 != 200:
+            problems.append(f"answers: A {sa} {ta[:200]!r}, B {sb} {tb[:200]!r}, B (2nd message) "
+                            f"{s2} {t2[:200]!r}")
+        if not taskid(ta) or taskid(ta) != taskid(tb):
+            problems.append(f"task ids: A {taskid(ta)} B {taskid(tb)} (want the same)")
+        if taskid(t2) and taskid(t2) == taskid(ta):
+            problems.append(f"the second message got the first one's task id {taskid(t2)}")
+
+        def replies(m):
+            # A reply in a direct room: a message of the bot in that room (no thread there).
+            return [x for x in emu.messages()
+                    if x.get("personId") == bot_id and x.get("roomId") == m["roomId"]]
+
+        wait_until("replies", lambda: replies(m1) and replies(m2), 10, 0.1)
+        time.sleep(1.5)  # room for a second reply to show up
+        r1, r2 = replies(m1), replies(m2)
+        fetches = [q for q in emu.requests() if q["method"] == "GET"
+                   and q["path"] == f"/v1/messages/{m1['id']}"]
+        if len(r1) != 1:
+            problems.append(f"{len(r1)} replies to the message delivered to A and B (want 1): "
+                            f"{[x.get('markdown', '')[:60] for x in r1]}")
+        if len(r2) != 1:
+            problems.append(f"{len(r2)} replies to the message delivered to B only (want 1)")
+        if r1 and "show issues" not in r1[0].get("markdown", ""):
+            problems.append(f"the reply is not help's: {r1[0].get('markdown', '')[:200]!r}")
+        report("webhook_once", not problems,
+               f"A {sa} taskid={taskid(ta)} B {sb} taskid={taskid(tb)} replies={len(r1)} "
+               f"fetches_of_it={len(fetches)} B_only: {s2} taskid={taskid(t2)} replies={len(r2)}"
+               + ("" if not problems else " PROBLEMS: " + "; ".join(problems)
+                  + f"\n--- A ({a.log}):\n{tail(a.log, 15)}--- B ({b.log}):\n{tail(b.log, 15)}"))
+    finally:
+        restart_with(ctx, {})
+
+
+def case_repair_leader(ctx):
+    """The webhook self-heal on both instances: one of them repairs, once."""
+    emu, a, b = ctx["emu"], ctx["a"], ctx["b"]
+    secret = secrets.token_hex(16)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sk:  # A's port, known in advance
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    server_url = f"http://127.0.0.1:{port}"
+    target = f"{server_url}/api/v1/webhook"
+    want = {"messages": 1, "attachmentActions": 1}
+    problems, figures = [], []
+
+    def ours():
+        return [h for h in emu.webhooks() if h.get("targetUrl") == target]
+
+    def per_resource(hooks):
+        out = {}
+        for h in hooks:
+            out[h.get("resource")] = out.get(h.get("resource"), 0) + 1
+        return out
+
+    def repairs():
+        return {z.name: z.metric("zpark_webhook_repairs_total") for z in (a, b)}
+
+    def fixed_lines(z):
+        with open(z.log, errors="replace") as f:
+            return [l.rstrip() for l in f if "Webex webhook fixed" in l]
+
+    try:
+        for h in emu.webhooks():  # start from none
+            emu.api("DELETE", f"/v1/webhooks/{h['id']}")
+        env = commands_env(secret, 1, server_url)
+        restart_with(ctx, {"a": dict(env, ZPARK_LISTEN=f"127.0.0.1:{port}"), "b": env})
+        t = time.monotonic()
+        made = wait_until("webhooks made", lambda: per_resource(ours()) == want, 5, 0.1)
+        made_in = time.monotonic() - t
+        time.sleep(1.5)  # both instances check again at least once: still one of each
+        first = ours()
+        if not made or per_resource(first) != want:
+            problems.append(f"after the start: {per_resource(first)} (want {want}); all webhooks "
+                            f"{[(h.get('resource'), h.get('targetUrl')) for h in emu.webhooks()]}")
+        r0 = repairs()
+        lines0 = {z.name: len(fixed_lines(z)) for z in (a, b)}
+        figures.append(f"start: {per_resource(first)} in {made_in:.2f}s repairs={r0}")
+        if None in r0.values():
+            problems.append(f"zpark_webhook_repairs_total missing from /metrics: {r0}")
+        deleted = []
+        for h in first:
+            st, body = emu.api("DELETE", f"/v1/webhooks/{h['id']}")
+            deleted.append(h["id"])
+            if st != 204:
+                problems.append(f"DELETE /v1/webhooks/{h['id']}: {st} {body}")
+        t = time.monotonic()
+        again = wait_until("webhooks again", lambda: per_resource(ours()) == want, 5, 0.1)
+        again_in = time.monotonic() - t
+        time.sleep(2.0)  # both instances check again at least once: still one of each
+        second = ours()
+        r1 = repairs()
+        made_now = [h for h in second if h["id"] not in deleted]
+        if not again or per_resource(second) != want:
+            problems.append(f"after the delete: {per_resource(second)} (want {want}) "
+                            f"{[(h['id'], h.get('resource')) for h in second]}")
+        if any(h["id"] in deleted for h in second):
+            problems.append("a deleted webhook is listed again")
+        if None not in r0.values() and None not in r1.values():
+            delta = {n: r1[n] - r0[n] for n in r0}
+            if sum(delta.values()) != len(made_now):
+                problems.append(f"repairs went up by {sum(delta.values()):g} over A and B "
+                                f"({delta}), {len(made_now)} webhooks made again")
+            if sum(1 for d in delta.values() if d) > 1:
+                problems.append(f"both instances repaired: {delta}")
+        else:
+            delta = None
+        new_lines = {z.name: fixed_lines(z)[lines0[z.name]:] for z in (a, b)}
+        readyz = {z.name: z.get("/readyz") for z in (a, b)}
+        figures.append(f"after delete: {per_resource(second)} in {again_in:.2f}s repairs={r1} "
+                       f"delta={delta} fixed_log_lines={ {n: len(v) for n, v in new_lines.items()} }")
+        figures.append(f"readyz A={readyz['a'][0]} B={readyz['b'][0]}")
+        for n, (st, text) in readyz.items():
+            if st != 200:
+                problems.append(f"{n} /readyz {st} {text[:300]!r}")
+        report("repair_leader", not problems, " ".join(figures)
+               + ("" if not problems else " PROBLEMS: " + "; ".join(problems)
+                  + "\n" + "\n".join(f"--- {n} fixed lines: {v}" for n, v in new_lines.items())))
+    finally:
+        for z in (a, b):
+            z.stop()
+        try:  # no webhook of ours left for the emulator to deliver to
+            for h in emu.webhooks():
+                emu.api("DELETE", f"/v1/webhooks/{h['id']}")
+        finally:
+            restart_with(ctx, {})
+
+
 # -- main ----------------------------------------------------------------------------------
 
 CASES = {"storm": case_storm, "quiet": case_quiet_takeover, "retry": case_retry, "thread": case_thread, "429": case_429,
-         "outage": case_outage, "check": case_check}
+         "outage": case_outage, "check": case_check, "webhook_once": case_webhook_once,
+         "repair_leader": case_repair_leader}
 
 
 def main():
