@@ -2,7 +2,6 @@
 
 #include "conf/log.hpp"
 #include "spark/replies.hpp"
-#include "tasks/pg/connection.hpp"
 #include "tasks/sqlite.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -102,8 +101,6 @@ awaitable<void> Relay::commit(std::vector<PendingAccept*> batch) {
   std::vector<NewTask> rows;
   for (auto* p : batch) rows.insert(rows.end(), p->rows.begin(), p->rows.end());
   const auto now = clock_.now_ms();
-  std::exception_ptr failed;
-  std::string why;
   try {
     auto accepted = co_await store_.accept(rows, now);
     wrote();
@@ -125,13 +122,10 @@ awaitable<void> Relay::commit(std::vector<PendingAccept*> batch) {
           enqueue(row.recipient, Queued{.taskid = acc.taskid, .payload = row.payload, .delivery = {.accepted_at_ms = now}});
       }
   } catch (const std::exception& e) {
-    failed = std::current_exception();
-    why = write_failed(e);
-  }
-  if (failed) {
+    auto why = write_failed(e);
     if (refused_ == 0) log::error("outbox write failed: alerts refused", {{"count", rows.size()}, {"error", why}});
     refused_ += rows.size();
-    for (auto* p : batch) p->error = failed;
+    for (auto* p : batch) p->error = std::current_exception();
   }
   for (auto* p : batch) {
     p->finished = true;
@@ -151,15 +145,20 @@ void Relay::resume() {
   asio::co_spawn(ex_, [this]() -> awaitable<void> {
     std::size_t n = 0;
     for (auto& t : co_await store_.pending()) {
-      enqueue(t.recipient, Queued{.taskid = t.taskid,
-                                  .payload = t.payload,
-                                  .delivery = {.accepted_at_ms = t.accepted_at_ms, .attempts = t.attempts}});
+      auto recipient = t.recipient;
+      enqueue(recipient, queued_from(std::move(t)));
       ++n;
     }
     if (n) log::info("resuming pending alerts", {{"count", n}});
   }, [](std::exception_ptr e) {
     if (e) log::error("cannot read the pending alerts of the outbox");
   });
+}
+
+Relay::Queued Relay::queued_from(Task t) {
+  return {.taskid = std::move(t.taskid),
+          .payload = std::move(t.payload),
+          .delivery = {.accepted_at_ms = t.accepted_at_ms, .attempts = t.attempts}};
 }
 
 void Relay::enqueue(const std::string& recipient, Queued task) {
@@ -173,22 +172,19 @@ void Relay::enqueue(const std::string& recipient, Queued task) {
 void Relay::kick(const std::string& key) {
   // A running lane reads the store again once its queue is empty; a lane in the middle of
   // giving itself up looks once more after releasing it.
-  if (stopping_ || lanes_.contains(key)) return;
-  lanes_.try_emplace(key);
-  start_lane(key);
+  if (stopping_) return;
+  if (lanes_.try_emplace(key).second) start_lane(key);
 }
 
 void Relay::start_lane(const std::string& key) {
-  {
-    asio::co_spawn(ex_, run_lane(key), [key](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        log::error("delivery lane failed", {{"recipient", key}, {"error", x.what()}});
-      }
-    });
-  }
+  asio::co_spawn(ex_, run_lane(key), [key](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      log::error("delivery lane failed", {{"recipient", key}, {"error", x.what()}});
+    }
+  });
 }
 
 awaitable<void> Relay::run_lane(std::string key) {
@@ -241,23 +237,21 @@ awaitable<void> Relay::run_lane(std::string key) {
 
 awaitable<bool> Relay::refill(std::string key, bool peek) {
   std::vector<Task> tasks;
-  std::string why;
+  std::optional<std::string> failed;  // why, when the read failed (waiting is not allowed in a catch)
   try {
     tasks = co_await store_.pending_in_lane(key, peek ? 1 : 200);
   } catch (const std::exception& e) {
-    why = e.what();
+    failed = e.what();
   }
   auto& lane = lanes_.at(key);
-  if (!why.empty()) {
-    log::warn("cannot read the lane's tasks from the outbox, retrying", {{"recipient", key}, {"error", why}});
+  if (failed) {
+    log::warn("cannot read the lane's tasks from the outbox, retrying", {{"recipient", key}, {"error", *failed}});
     if (lane.timer) co_await clock_.wait_until(*lane.timer, clock_.now_ms() + 1000);
     co_return !stopping_ && !lane.lost;  // look again (the caller's loop checks the state)
   }
   if (peek) co_return !tasks.empty();
   for (auto& t : tasks) {
-    lane.queue.push_back(Queued{.taskid = t.taskid,
-                                .payload = t.payload,
-                                .delivery = {.accepted_at_ms = t.accepted_at_ms, .attempts = t.attempts}});
+    lane.queue.push_back(queued_from(std::move(t)));
     ++stats_.queued;
   }
   co_return !tasks.empty();
@@ -278,14 +272,11 @@ awaitable<void> Relay::prepare(std::string key) {
   t.parts = spark::split_message(spark::format_markdown(t.alert, opts_.format));
   t.delivery.parts = t.parts.size();
   if (t.alert.kind == AlertKind::update || t.alert.kind == AlertKind::recovery) {
-    std::optional<Store::ThreadRoot> root;
     try {
-      root = co_await store_.thread(t.alert.event_id, lane_key(t.alert.to));
+      t.root = co_await store_.thread(t.alert.event_id, lane_key(t.alert.to));
     } catch (const std::exception& e) {
-      log::warn("cannot read the problem's thread: sending outside it",
-                {{"taskid", lanes_.at(key).queue.front().taskid}, {"error", e.what()}});
+      log::warn("cannot read the problem's thread: sending outside it", {{"taskid", t.taskid}, {"error", e.what()}});
     }
-    lanes_.at(key).queue.front().root = std::move(root);  // the deque may have grown meanwhile
   }
   if (t.delivery.parts_sent == 0)
     t.delivery.parent_id = t.alert.kind == AlertKind::reply ? t.alert.parent_id : t.root ? t.root->message_id : "";
@@ -375,7 +366,6 @@ awaitable<void> Relay::record_attempt(std::string taskid, int attempts) {
 awaitable<Answer> Relay::record_delivered(std::string key) {
   auto& t = lanes_.at(key).queue.front();
   const auto& d = t.delivery;
-  std::string why;
   try {
     if (t.alert.kind == AlertKind::problem && !d.first_id.empty()) {
       Store::ThreadRoot root{d.first_id, d.room_id, t.parts.front()};
@@ -384,10 +374,8 @@ awaitable<Answer> Relay::record_delivered(std::string key) {
     co_await store_.mark_delivered(t.taskid, d.first_id, clock_.now_ms());
     wrote();
   } catch (const std::exception& e) {
-    why = write_failed(e);
-  }
-  if (!why.empty()) {
     // Webex has the message; Delivery remembers that, so only this write is tried again.
+    auto why = write_failed(e);
     if (d.record_failures == 0)
       log::error("delivered, but the outbox cannot record it: will record it, not send it again",
                  {{"taskid", t.taskid}, {"to", t.alert.to}, {"error", why}});
@@ -432,14 +420,12 @@ awaitable<Answer> Relay::record_delivered(std::string key) {
 awaitable<Answer> Relay::record_failed(std::string key) {
   auto& t = lanes_.at(key).queue.front();
   const auto& reason = t.delivery.reason;
-  std::string why;
   try {
     co_await store_.mark_failed(t.taskid, reason, clock_.now_ms());
     wrote();
   } catch (const std::exception& e) {
-    why = write_failed(e);
+    co_return Answer::record_failed(write_failed(e));
   }
-  if (!why.empty()) co_return Answer::record_failed(why);
   ++stats_.failed;
   log::error("alert not delivered", {{"taskid", t.taskid}, {"to", t.alert.to}, {"reason", reason}});
   if (opts_.admin_room.empty() || lane_key(t.alert.to) == lane_key(opts_.admin_room)) co_return Answer::recorded();
@@ -502,13 +488,11 @@ awaitable<void> Relay::probe_outbox() {
 }
 
 awaitable<std::optional<std::string>> Relay::thread_event(std::string root_message_id) {
-  std::string why;
   try {
     co_return co_await store_.thread_event(root_message_id);
   } catch (const std::exception& e) {
-    why = e.what();
+    log::warn("cannot read the outbox's thread roots", {{"message", root_message_id}, {"error", e.what()}});
   }
-  log::warn("cannot read the outbox's thread roots", {{"message", root_message_id}, {"error", why}});
   co_return std::nullopt;
 }
 

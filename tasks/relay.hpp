@@ -113,6 +113,8 @@ class Relay {
   };
   struct PendingAccept;
 
+  // A stored task as its lane queues it, with the progress the outbox kept.
+  static Queued queued_from(Task t);
   void flush();
   boost::asio::awaitable<void> commit(std::vector<PendingAccept*> batch);
   void enqueue(const std::string& recipient, Queued task);

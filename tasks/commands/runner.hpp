@@ -65,8 +65,6 @@ class CommandRunner {
   void set_bot(spark::Identity me) { bot_ = std::move(me); }
   const spark::Identity& bot() const { return bot_; }
 
-  // The taskid given to this message id before, when Webex delivers it again.
-  std::optional<std::string> seen(const std::string& message_id) const { return seen_.find(message_id); }
   // The taskid this message was given before (by this instance or, with a shared outbox, by
   // another), or nullopt when `taskid` is the first: then it is remembered.
   boost::asio::awaitable<std::optional<std::string>> claim(std::string message_id, std::string taskid);

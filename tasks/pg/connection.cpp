@@ -123,12 +123,7 @@ awaitable<void> Connection::connect() {
   auto st = PGRES_POLLING_WRITING;
   while (st != PGRES_POLLING_OK) {
     if (st == PGRES_POLLING_FAILED) throw fail(trimmed(pq.PQerrorMessage(conn_)));
-    // libpq may open another socket between polls (the next host, SSL refused): follow it.
-    const int fd = pq.PQsocket(conn_);
-    if (!socket_ || socket_->native_handle() != fd) {
-      if (socket_) socket_->release();
-      socket_ = std::make_shared<asio::posix::stream_descriptor>(ex_, fd);
-    }
+    follow_socket();  // libpq may open another socket between polls (the next host, SSL refused)
     auto socket = socket_;
     bool ready = co_await wait_ready(socket, st == PGRES_POLLING_READING ? Wait::wait_read : Wait::wait_write, deadline);
     if (!conn_) throw fail("closed while connecting");
@@ -136,14 +131,18 @@ awaitable<void> Connection::connect() {
     st = pq.PQconnectPoll(conn_);
   }
   if (pq.PQsetnonblocking(conn_, 1) != 0) throw fail(trimmed(pq.PQerrorMessage(conn_)));
-  if (!socket_ || socket_->native_handle() != pq.PQsocket(conn_)) {
-    if (socket_) socket_->release();
-    socket_ = std::make_shared<asio::posix::stream_descriptor>(ex_, pq.PQsocket(conn_));
-  }
+  follow_socket();
   alive_ = std::make_shared<bool>(true);
   asio::co_spawn(ex_, read_loop(alive_), [](std::exception_ptr e) {
     if (e) log::error("PostgreSQL connection reader stopped");
   });
+}
+
+void Connection::follow_socket() {
+  const int fd = lib().PQsocket(conn_);
+  if (socket_ && socket_->native_handle() == fd) return;
+  if (socket_) socket_->release();  // libpq's, not ours to close
+  socket_ = std::make_shared<asio::posix::stream_descriptor>(ex_, fd);
 }
 
 awaitable<void> Connection::read_loop(std::shared_ptr<bool> alive) {
@@ -187,7 +186,10 @@ awaitable<void> Connection::read_loop(std::shared_ptr<bool> alive) {
 
 awaitable<Result> Connection::query(std::string sql, Params params) { co_return co_await run(std::move(sql), std::move(params), false); }
 
-awaitable<void> Connection::exec(std::string script) { co_await run(std::move(script), {}, true); }
+awaitable<void> Connection::exec(std::string script) {
+  Params none;  // its own statement: no brace temporary in a co_await (GCC bug 107288)
+  co_await run(std::move(script), std::move(none), true);
+}
 
 awaitable<Result> Connection::run(std::string sql, Params params, bool script) {
   if (busy_) {

@@ -94,6 +94,7 @@ class Connection {
     bool aborted = false;
   };
   boost::asio::awaitable<void> read_loop(std::shared_ptr<bool> alive);
+  void follow_socket();  // socket_ waits on libpq's current descriptor
   void lost(const std::string& why);
   void close_with(const std::string& why);
   void finish_running(std::optional<Error> error);

@@ -83,17 +83,15 @@ void Pool::release(std::unique_ptr<Connection> c) {
 }
 
 awaitable<Result> Pool::query(std::string sql, Params params) {
-  auto c = co_await acquire();
-  std::exception_ptr failed;
-  std::optional<Result> r;
-  try {
-    r.emplace(co_await c->query(std::move(sql), std::move(params)));
-  } catch (...) {
-    failed = std::current_exception();
-  }
-  release(std::move(c));
-  if (failed) std::rethrow_exception(failed);
-  co_return std::move(*r);
+  // Given back however the statement ends (a broken connection is dropped by release()).
+  struct Lease {
+    Pool* pool;
+    std::unique_ptr<Connection> c;
+    ~Lease() { pool->release(std::move(c)); }
+  };
+  auto c = co_await acquire();  // not inside the braces: GCC 12 and aggregates around co_await
+  Lease lease{this, std::move(c)};
+  co_return co_await lease.c->query(std::move(sql), std::move(params));
 }
 
 }  // namespace zpark::tasks::pg
